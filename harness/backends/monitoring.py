@@ -1,0 +1,80 @@
+"""The `sys.monitoring` backend (PEP 669, Python 3.12+).
+
+Events are set only on the watched code objects (PY_START, PY_RETURN, and LINE where a line
+breakpoint asks), so the rest of the program runs without instrumentation. PY_UNWIND, the one
+way to see an exception leave a watched function, can only be set globally; its callback
+returns at once for every other code object. The tool id is taken from the free ones and given
+back, so other tools (a debugger, coverage) keep theirs.
+"""
+from __future__ import annotations
+
+import sys
+
+
+def _free_tool_id() -> int:
+    mon = sys.monitoring
+    # DEBUGGER_ID first; then the ids no convention claims (COVERAGE_ID=1, PROFILER_ID=2 and
+    # OPTIMIZER_ID=5 belong to others, 3 and 4 are unclaimed).
+    for tool in (mon.DEBUGGER_ID, 3, 4):
+        if mon.get_tool(tool) is None:
+            return tool
+    raise RuntimeError("no sys.monitoring tool id is free (DEBUGGER_ID, 3 and 4 are taken); "
+                       "use --backend settrace")
+
+
+class MonitoringBackend:
+    name = "monitoring"
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.tool = None
+
+    def start(self) -> None:
+        mon = sys.monitoring
+        events = mon.events
+        engine = self.engine
+        codes = engine.codes
+        lines = engine.lines
+        getframe = sys._getframe
+
+        def on_start(code, offset):
+            if code in codes:
+                engine.on_enter(code, getframe(1))
+
+        def on_line(code, line):
+            if line in lines.get(code, ()):
+                engine.on_line(code, getframe(1), line)
+
+        def on_return(code, offset, value):
+            if code in codes:
+                engine.on_return(code, getframe(1), value)
+
+        def on_unwind(code, offset, exc):
+            if code in codes:
+                engine.on_unwind(code, getframe(1), exc)
+
+        self.tool = tool = _free_tool_id()
+        mon.use_tool_id(tool, "harness")
+        mon.register_callback(tool, events.PY_START, on_start)
+        mon.register_callback(tool, events.PY_RETURN, on_return)
+        mon.register_callback(tool, events.LINE, on_line)
+        mon.register_callback(tool, events.PY_UNWIND, on_unwind)
+        for code in codes:
+            wanted = events.PY_START | events.PY_RETURN
+            if lines.get(code):
+                wanted |= events.LINE
+            mon.set_local_events(tool, code, wanted)
+        mon.set_events(tool, events.PY_UNWIND)
+
+    def stop(self) -> None:
+        if self.tool is None:
+            return
+        mon = sys.monitoring
+        tool, self.tool = self.tool, None
+        mon.set_events(tool, 0)
+        for code in self.engine.codes:
+            mon.set_local_events(tool, code, 0)
+        for event in (mon.events.PY_START, mon.events.PY_RETURN, mon.events.LINE,
+                      mon.events.PY_UNWIND):
+            mon.register_callback(tool, event, None)
+        mon.free_tool_id(tool)

@@ -1,0 +1,109 @@
+"""See inside `torch._C.ConcreteModuleTypeBuilder` without changing what torch builds.
+
+The builder has no getters, and its `build()` registers a new JIT type (the design brief's
+observer-effect trap). So during a recorded run `torch._C.ConcreteModuleTypeBuilder` is
+replaced by a subclass whose mutating methods note their arguments and then call torch's own.
+torch's C++ side accepts the subclass wherever it takes a builder (`equals`, `build`), so the
+types torch produces are the same; tests/test_fidelity.py measures that.
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Callable, Iterator, List, Optional, Tuple
+
+# Every method that adds to a builder; those missing from an older torch are skipped.
+MUTATORS = (
+    "set_module_dict", "set_module_list", "set_parameter_list", "set_parameter_dict",
+    "set_poisoned", "add_attribute", "add_module", "add_constant", "add_failed_attribute",
+    "add_function_attribute", "add_builtin_function", "add_ignored_attribute",
+    "add_ignored_attributes", "add_overload", "add_forward_hook", "add_forward_pre_hook",
+)
+_LOG = "_harness_calls"
+
+Call = Tuple[str, tuple]
+
+
+def _recording_subclass(base: type) -> type:
+    def __init__(self, *args, **kwargs):
+        base.__init__(self, *args, **kwargs)
+        setattr(self, _LOG, [("__init__", args)])
+
+    namespace = {"__init__": __init__, "__module__": base.__module__,
+                 "__qualname__": base.__qualname__, "__doc__": base.__doc__}
+    for name in MUTATORS:
+        if hasattr(base, name):
+            namespace[name] = _recording_method(base, name)
+    return type(base.__name__, (base,), namespace)
+
+
+def _recording_method(base: type, name: str) -> Callable:
+    original = getattr(base, name)
+
+    def method(self, *args):
+        result = original(self, *args)
+        getattr(self, _LOG).append((name, args))
+        return result
+
+    method.__name__ = name
+    return method
+
+
+@contextlib.contextmanager
+def recording_builders() -> Iterator[None]:
+    """Swap in the recording builder for the duration of a run, and always put torch's back."""
+    import torch
+
+    original = torch._C.ConcreteModuleTypeBuilder
+    torch._C.ConcreteModuleTypeBuilder = _recording_subclass(original)
+    try:
+        yield
+    finally:
+        torch._C.ConcreteModuleTypeBuilder = original
+
+
+def calls_of(builder: Any) -> Optional[List[Call]]:
+    return getattr(builder, _LOG, None)
+
+
+def summarise(calls: List[Call], enc: Any, depth: int,
+              concrete_type_ref: Callable[[Any], str]) -> dict:
+    """What has been added to a builder so far, grouped the way torch's ConcreteModuleType is."""
+    from .values import type_name
+
+    out: dict = {"type": "ConcreteModuleTypeBuilder", "py_class": None, "kind": None,
+                 "attributes": {}, "modules": {}, "constants": {}, "failed_attributes": {},
+                 "functions": {}, "builtin_functions": {}, "ignored_attributes": [],
+                 "overloads": {}, "hooks": 0, "pre_hooks": 0, "poisoned": False}
+    for name, args in calls:
+        if name == "__init__":
+            out["py_class"] = type_name(args[0])
+        elif name.startswith("set_") and name != "set_poisoned":
+            out["kind"] = name[len("set_"):]
+        elif name == "set_poisoned":
+            out["poisoned"] = True
+        elif name == "add_attribute":
+            attr, jit_type, is_param, is_buffer = args
+            out["attributes"][attr] = {"jit_type": str(jit_type), "is_param": bool(is_param),
+                                       "is_buffer": bool(is_buffer)}
+        elif name == "add_module":
+            out["modules"][args[0]] = concrete_type_ref(args[1])
+        elif name == "add_constant":
+            out["constants"][args[0]] = enc.encode(args[1], depth + 1)
+        elif name == "add_failed_attribute":
+            out["failed_attributes"][args[0]] = enc.string(args[1])
+        elif name == "add_function_attribute":
+            out["functions"][args[0]] = str(args[1])
+        elif name == "add_builtin_function":
+            out["builtin_functions"][args[0]] = str(args[1])
+        elif name == "add_ignored_attribute":
+            out["ignored_attributes"].append(args[0])
+        elif name == "add_ignored_attributes":
+            out["ignored_attributes"].extend(args[0])
+        elif name == "add_overload":
+            out["overloads"][args[0]] = list(args[1])
+        elif name == "add_forward_hook":
+            out["hooks"] += 1
+        elif name == "add_forward_pre_hook":
+            out["pre_hooks"] += 1
+    # Drop what stayed empty, so a stop shows what was added and nothing else.
+    return {k: v for k, v in out.items() if v not in ({}, [], 0, False, None) or k == "type"}

@@ -1,0 +1,44 @@
+"""The recording side of `harness run`, as a process of its own.
+
+`python -m harness.child JOB.json` runs one job (a validated scenario as data, the snapshot
+path, the backend, display options) and exits 0 (scripted), 1 (scripting failed) or 2 (bad
+input). It imports nothing beyond the standard library and torch, so `harness matrix` can run
+it in an environment that holds only torch.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+from . import render
+from .errors import HarnessError
+from .scenario import Scenario
+
+
+def run_job(job: dict) -> int:
+    from .session import record
+
+    scenario = Scenario.from_job(job["scenario"])
+    printer = render.LivePrinter(quiet=job.get("quiet", False), color=job.get("color"))
+    try:
+        result = record(scenario, output=job.get("output"), backend=job.get("backend", "auto"),
+                        save_scripted=job.get("save_scripted"), sink=printer)
+    except HarnessError as exc:
+        render.error(str(exc))
+        return exc.exit_code
+    printer.finish(result.path)
+    return result.exit_code
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1:
+        print("usage: python -m harness.child JOB.json", file=sys.stderr)
+        return 2
+    with open(argv[0], encoding="utf-8") as f:
+        job = json.load(f)
+    return run_job(job)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,183 @@
+"""Dotted names -> the code objects a recorder watches.
+
+A name is what a scenario writes: a module-level function (`torch.jit._recursive.create_script_module`),
+a method (`torch.jit._recursive.ConcreteTypeStore.get_or_create_concrete_type`), or a closure
+(`torch.jit._recursive.infer_concrete_type_builder.<locals>.infer_type`), found among the
+enclosing function's constants. Names, not line numbers, are the stable key across torch
+releases. A name that does not resolve raises `LookupError` with a "did you mean" hint.
+"""
+from __future__ import annotations
+
+import difflib
+import importlib
+import inspect
+import os
+import sys
+import types
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator, List, Optional, Tuple
+
+LOCALS = "<locals>"
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str  # as the scenario wrote it
+    code: types.CodeType
+
+    @property
+    def qualname(self) -> str:
+        return getattr(self.code, "co_qualname", self.code.co_name)
+
+    def source(self) -> Tuple[List[str], int]:
+        """The function's source lines and the number of its first line."""
+        return inspect.getsourcelines(self.code)
+
+
+def resolve(name: str) -> Target:
+    outer, *nested = name.split("." + LOCALS + ".")
+    obj = _resolve_dotted(outer)
+    code = _code_of(obj, outer)
+    path = outer
+    for part in nested:
+        for step in part.split("."):
+            code = _nested_code(code, step, path)
+            path = f"{path}.{LOCALS}.{step}"
+    return Target(name=name, code=code)
+
+
+def _resolve_dotted(dotted: str) -> Any:
+    parts = dotted.split(".")
+    try:
+        obj = importlib.import_module(parts[0])
+    except ImportError:
+        raise LookupError(f"no module named {parts[0]!r}") from None
+    done = parts[0]
+    for part in parts[1:]:
+        if hasattr(obj, part):
+            obj = getattr(obj, part)
+        elif isinstance(obj, types.ModuleType):
+            try:
+                obj = importlib.import_module(f"{done}.{part}")
+            except ImportError:
+                raise LookupError(_missing(part, done, dir(obj))) from None
+        else:
+            raise LookupError(_missing(part, done, dir(obj)))
+        done = f"{done}.{part}"
+    return obj
+
+
+def _missing(part: str, owner: str, candidates: Iterable[str]) -> str:
+    hint = did_you_mean(part, [c for c in candidates if not c.startswith("__")])
+    return f"{owner} has no attribute {part!r}" + hint
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(candidates), n=3, cutoff=0.6)
+    return f" (did you mean {' or '.join(close)}?)" if close else ""
+
+
+def _code_of(obj: Any, name: str) -> types.CodeType:
+    if isinstance(obj, (staticmethod, classmethod)):
+        obj = obj.__func__
+    if isinstance(obj, property):
+        obj = obj.fget
+    obj = inspect.unwrap(obj) if callable(obj) else obj
+    if isinstance(obj, types.MethodType):
+        obj = obj.__func__
+    code = getattr(obj, "__code__", None)
+    if isinstance(code, types.CodeType):
+        return code
+    if inspect.isclass(obj):
+        methods = sorted(k for k, v in vars(obj).items() if inspect.isfunction(v))
+        raise LookupError(f"{name} is a class, not a function; name one of its methods"
+                          + (f": {', '.join(methods[:8])}" if methods else ""))
+    raise LookupError(f"{name} is a {type(obj).__name__}, not a Python function")
+
+
+def _nested_code(code: types.CodeType, step: str, path: str) -> types.CodeType:
+    nested = [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    for c in nested:
+        if c.co_name == step:
+            return c
+    names = [c.co_name for c in nested if not c.co_name.startswith("<")]
+    hint = did_you_mean(step, names) or (f" (it defines: {', '.join(names)})" if names else "")
+    raise LookupError(f"{path} defines no function {step!r} inside it{hint}")
+
+
+# -- line breakpoints -------------------------------------------------------------------------
+def code_lines(code: types.CodeType) -> List[int]:
+    """Lines where this code object (not a function nested in it) starts a line event."""
+    if hasattr(code, "co_lines"):
+        lines = {line for _, _, line in code.co_lines() if line is not None}
+    else:  # pragma: no cover - Python < 3.10
+        import dis
+
+        lines = {line for _, line in dis.findlinestarts(code)}
+    lines.discard(code.co_firstlineno)  # the `def` line itself (RESUME), not a statement
+    return sorted(lines)
+
+
+def match_line(target: Target, fragment: str, occurrence: Optional[int]) -> int:
+    """The line of `target` whose source contains `fragment`; LookupError unless exactly one."""
+    source, first = target.source()
+    wanted = fragment.strip()
+    matches = [(n, source[n - first].strip()) for n in code_lines(target.code)
+               if 0 <= n - first < len(source) and wanted in source[n - first]]
+    if occurrence is not None:
+        if 1 <= occurrence <= len(matches):
+            return matches[occurrence - 1][0]
+        raise LookupError(f"occurrence {occurrence} asked, but {fragment!r} matches "
+                          f"{len(matches)} line(s) of {target.name}")
+    if len(matches) == 1:
+        return matches[0][0]
+    if not matches:
+        raise LookupError(f"no line of {target.name} contains {fragment!r}")
+    shown = "; ".join(f"line {n}: {text}" for n, text in matches[:6])
+    raise LookupError(f"{fragment!r} matches {len(matches)} lines of {target.name} ({shown}); "
+                      "make the fragment longer or add `occurrence: N`")
+
+
+# -- listing ----------------------------------------------------------------------------------
+TORCH_JIT_MODULES = (
+    "torch.jit._script", "torch.jit._recursive", "torch.jit.frontend", "torch.jit.annotations",
+    "torch.jit._check", "torch.jit._state", "torch.jit._trace", "torch._jit_internal",
+    "torch._sources",
+)
+
+
+def list_targets(modules: Iterable[str] = TORCH_JIT_MODULES) -> Iterator[Tuple[str, str, int]]:
+    """(dotted name, file, first line) of every function a scenario can stop at."""
+    for module_name in modules:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        for name, value in sorted(vars(module).items()):
+            if inspect.isfunction(value) and value.__module__ == module_name:
+                yield from _walk_code(f"{module_name}.{name}", value.__code__)
+            elif inspect.isclass(value) and value.__module__ == module_name:
+                for attr, member in sorted(vars(value).items()):
+                    try:
+                        code = _code_of(member, attr)
+                    except LookupError:
+                        continue
+                    yield from _walk_code(f"{module_name}.{name}.{attr}", code)
+
+
+def _walk_code(name: str, code: types.CodeType) -> Iterator[Tuple[str, str, int]]:
+    yield name, code.co_filename, code.co_firstlineno
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType) and not const.co_name.startswith("<"):
+            yield from _walk_code(f"{name}.{LOCALS}.{const.co_name}", const)
+
+
+def relative_file(filename: str) -> str:
+    """A source path without the machine's prefix: relative to the sys.path entry holding it."""
+    absolute = os.path.abspath(filename)
+    best = None
+    for entry in sys.path:
+        root = os.path.abspath(entry or os.curdir)
+        if absolute.startswith(root + os.sep) and (best is None or len(root) > len(best)):
+            best = root
+    return os.path.relpath(absolute, best).replace(os.sep, "/") if best else os.path.basename(absolute)

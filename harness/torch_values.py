@@ -1,0 +1,130 @@
+"""Encoders for torch's values, registered on a run's `Encoder`.
+
+Imported only where a run happens (it imports torch). Each encoder reads only what torch
+exposes without side effects: the design brief's trap is `ConcreteModuleTypeBuilder.build()`,
+which registers a new JIT type and renames what torch then produces. A builder is read from
+the calls recorded on it instead (`builder_log`).
+"""
+from __future__ import annotations
+
+import ctypes
+import hashlib
+from typing import Any
+
+import torch
+
+from . import builder_log
+from .values import Encoder, type_name
+
+# Hashing a tensor's contents costs a copy; past this size the digest is left out.
+_DIGEST_MAX_BYTES = 256 * 1024 * 1024
+
+
+def jit_type_name(jit_type: Any) -> str:
+    return str(jit_type)
+
+
+def _tensor(t: "torch.Tensor", enc: Encoder, depth: int) -> dict:
+    out = {
+        "type": "Parameter" if isinstance(t, torch.nn.Parameter) else "Tensor",
+        "shape": list(t.shape),
+        "dtype": str(t.dtype).replace("torch.", ""),
+        "device": str(t.device),
+        "requires_grad": bool(t.requires_grad),
+    }
+    digest = tensor_digest(t)
+    if digest is not None:
+        out["sha256"] = digest
+    return out
+
+
+def tensor_digest(t: "torch.Tensor") -> str | None:
+    """First 16 hex digits of the sha256 of the contents; None where there are none to read."""
+    try:
+        if t.is_sparse or t.device.type == "meta" or t.is_quantized:
+            return None
+        if t.numel() * t.element_size() > _DIGEST_MAX_BYTES:
+            return None
+        data = t.detach().to("cpu").contiguous()
+        # A view of the tensor's own memory: no numpy needed, no copy. (Iterating a storage
+        # with bytes() costs minutes on a 32 MB weight.)
+        raw = (ctypes.c_char * (data.numel() * data.element_size())).from_address(data.data_ptr())
+        return hashlib.sha256(memoryview(raw)).hexdigest()[:16]
+    except Exception:
+        return None
+
+
+def _module(m: "torch.nn.Module", enc: Encoder, depth: int) -> dict:
+    if isinstance(m, torch.jit.ScriptModule):
+        return _script_module(m, enc, depth)
+    return {"type": "nn.Module", "class": type_name(type(m)), "path": enc.name_of(m)}
+
+
+def _script_module(m: Any, enc: Encoder, depth: int) -> dict:
+    out = {"type": "ScriptModule", "class": type_name(type(m)),
+           "original_name": getattr(m, "original_name", None)}
+    try:
+        out["qualified_name"] = m._c._type().qualified_name()
+    except Exception:
+        pass
+    return out
+
+
+def _inferred_type(it: Any, enc: Encoder, depth: int) -> dict:
+    ok = bool(it.success())
+    out = {"type": "InferredType", "success": ok}
+    if ok:
+        out["jit_type"] = jit_type_name(it.type())
+    else:
+        out["reason"] = enc.string(it.reason())
+    return out
+
+
+def _jit_type(t: Any, enc: Encoder, depth: int) -> dict:
+    return {"type": "JitType", "kind": t.kind(), "name": jit_type_name(t)}
+
+
+def _concrete_type(ct: Any, enc: Encoder, depth: int) -> dict:
+    attributes = ct.get_attributes()
+    return {
+        "type": "ConcreteModuleType",
+        "py_class": type_name(ct.py_class),
+        "jit_type": jit_type_name(ct.jit_type),
+        "attributes": {name: {"jit_type": jit_type_name(t), "is_param": bool(is_param)}
+                       for name, (t, is_param) in sorted(attributes.items())},
+        "modules": {name: _concrete_type_ref(sub) for name, sub in ct.get_modules()},
+        "constants": {name: enc.encode(value, depth + 1)
+                      for name, value in sorted(ct.get_constants().items())},
+    }
+
+
+def _concrete_type_ref(ct: Any) -> str:
+    """A submodule's concrete type, by name only: its own stop shows the rest."""
+    return jit_type_name(ct.jit_type)
+
+
+def _builder(b: Any, enc: Encoder, depth: int) -> dict:
+    calls = builder_log.calls_of(b)
+    if calls is None:  # made outside a recorded run: nothing can be read from it
+        return {"type": "ConcreteModuleTypeBuilder", "recorded": False}
+    return builder_log.summarise(calls, enc, depth, _concrete_type_ref)
+
+
+def install(enc: Encoder) -> Encoder:
+    enc.register(torch.Tensor, _tensor)
+    enc.register(torch.nn.Module, _module)
+    enc.register(torch._C.InferredType, _inferred_type)
+    enc.register(torch._C.Type, _jit_type)
+    enc.register(torch._C.ConcreteModuleType, _concrete_type)
+    enc.register(torch._C.ConcreteModuleTypeBuilder, _builder)
+    enc.register(torch.dtype, lambda v, e, d: {"type": "dtype", "name": str(v)})
+    enc.register(torch.device, lambda v, e, d: {"type": "device", "name": str(v)})
+    enc.register(torch.Size, lambda v, e, d: {"type": "Size", "items": list(v)})
+    return enc
+
+
+def name_model(enc: Encoder, model: "torch.nn.Module") -> None:
+    """Name every module of the model by its path (`layer2.0`; the root is "")."""
+    for path, module in model.named_modules(remove_duplicate=False):
+        if enc.name_of(module) is None:
+            enc.name_object(module, path)

@@ -1,0 +1,202 @@
+"""Turn captured Python values into plain JSON data.
+
+A registry of encoders, looked up by the value's type (its MRO, so subclasses inherit) and
+then by duck-typed predicates. The rules, which the README documents as the value format:
+
+- JSON scalars stay as they are (a float that JSON cannot hold becomes {"type": "float"}).
+- Containers become {"type": "list" | "tuple" | "set" | "frozenset" | "dict", "items": [...]};
+  set items are sorted so that hash order never shows; dict items are [key, value] pairs.
+- Every other value is an object with a "type" and its own fields.
+- An int equal to the id() of a named object (a module of the model) becomes
+  {"type": "id", "of": "<its path>"}: `memo` dicts keyed by id() read as model paths and no
+  id() value ever lands in a snapshot. Memory addresses are cut out of every repr.
+- Depth, length and size are bounded; what is cut says so with "truncated".
+
+Nothing here imports torch: torch's encoders live in `torch_values` and register themselves.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+EncodeFn = Callable[[Any, "Encoder", int], Any]
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{4,}")
+
+
+def strip_addresses(text: str) -> str:
+    """`<Foo object at 0x7f3a...>` -> `<Foo object at 0x…>`: addresses differ every run."""
+    return _ADDRESS.sub("0x…", text)
+
+
+def type_name(tp: type) -> str:
+    module = getattr(tp, "__module__", None) or ""
+    qualname = getattr(tp, "__qualname__", None) or getattr(tp, "__name__", "?")
+    return qualname if module == "builtins" else f"{module}.{qualname}"
+
+
+@dataclass(frozen=True)
+class Limits:
+    depth: int = 6
+    items: int = 50
+    string: int = 2000
+    repr: int = 300
+
+
+class Encoder:
+    """Encodes values; one per run, since it knows that run's named objects."""
+
+    def __init__(self, limits: Limits = Limits()):
+        self.limits = limits
+        self.names: Dict[int, str] = {}  # id(obj) -> a stable name for obj (its model path)
+        self._by_type: Dict[type, EncodeFn] = {}
+        self._by_predicate: List[Tuple[Callable[[Any], bool], EncodeFn]] = []
+
+    # -- registry ---------------------------------------------------------------------------
+    def register(self, tp: type, fn: EncodeFn) -> None:
+        self._by_type[tp] = fn
+
+    def register_predicate(self, predicate: Callable[[Any], bool], fn: EncodeFn) -> None:
+        self._by_predicate.append((predicate, fn))
+
+    def name_object(self, obj: Any, name: str) -> None:
+        self.names[id(obj)] = name
+
+    def name_of(self, obj: Any) -> Optional[str]:
+        return self.names.get(id(obj))
+
+    # -- encoding ---------------------------------------------------------------------------
+    def encode(self, value: Any, depth: int = 0) -> Any:
+        try:
+            return self._encode(value, depth)
+        except Exception as exc:  # an encoder must never break a run: say what went wrong
+            return {"type": type_name(type(value)), "error": f"{type(exc).__name__}: {exc}"}
+
+    def _encode(self, value: Any, depth: int) -> Any:
+        if value is None or isinstance(value, bool):
+            return value
+        if type(value) is int:
+            named = self.names.get(value)
+            return {"type": "id", "of": named} if named is not None else value
+        if type(value) is float:
+            return value if math.isfinite(value) else {"type": "float", "value": repr(value)}
+        if type(value) is str:
+            return self.string(value)
+        fn = self._lookup(value)
+        if fn is not None:
+            if depth >= self.limits.depth:
+                return {"type": type_name(type(value)), "truncated": "depth"}
+            return fn(value, self, depth)
+        return self.fallback(value)
+
+    def _lookup(self, value: Any) -> Optional[EncodeFn]:
+        for klass in type(value).__mro__:
+            fn = self._by_type.get(klass)
+            if fn is not None:
+                return fn
+        for predicate, fn in self._by_predicate:
+            if predicate(value):
+                return fn
+        return None
+
+    # -- helpers encoders share -------------------------------------------------------------
+    def string(self, text: str) -> Any:
+        if len(text) <= self.limits.string:
+            return text
+        return {"type": "str", "value": text[: self.limits.string], "truncated": len(text)}
+
+    def fallback(self, value: Any) -> dict:
+        try:
+            text = repr(value)
+        except Exception as exc:
+            text = f"<repr failed: {type(exc).__name__}>"
+        text = strip_addresses(text)
+        out = {"type": type_name(type(value)), "repr": text[: self.limits.repr]}
+        if len(text) > self.limits.repr:
+            out["truncated"] = len(text)
+        return out
+
+    def items(self, kind: str, values, depth: int, sort: bool = False) -> dict:
+        values = list(values)
+        encoded = [self.encode(v, depth + 1) for v in values[: self.limits.items]]
+        if sort:
+            encoded.sort(key=sort_key)
+        out = {"type": kind, "items": encoded}
+        if len(values) > self.limits.items:
+            out["truncated"] = len(values)
+        return out
+
+
+def sort_key(encoded: Any) -> str:
+    import json
+
+    return json.dumps(encoded, sort_keys=True)
+
+
+# -- the built-in encoders ------------------------------------------------------------------
+def _sequence(kind: str) -> EncodeFn:
+    return lambda value, enc, depth: enc.items(kind, value, depth)
+
+
+def _unordered(kind: str) -> EncodeFn:
+    # Sorted after the cut, so a big set shows a stable but arbitrary subset; the count tells.
+    def encode(value, enc: Encoder, depth: int) -> dict:
+        encoded = sorted((enc.encode(v, depth + 1) for v in value), key=sort_key)
+        out = {"type": kind, "items": encoded[: enc.limits.items]}
+        if len(encoded) > enc.limits.items:
+            out["truncated"] = len(encoded)
+        return out
+
+    return encode
+
+
+def _dict(value: dict, enc: Encoder, depth: int) -> dict:
+    pairs = list(value.items())
+    out = {
+        "type": "dict",
+        "items": [[enc.encode(k, depth + 1), enc.encode(v, depth + 1)]
+                  for k, v in pairs[: enc.limits.items]],
+    }
+    if len(pairs) > enc.limits.items:
+        out["truncated"] = len(pairs)
+    return out
+
+
+def _qualified(kind: str) -> EncodeFn:
+    def encode(value, enc: Encoder, depth: int) -> dict:
+        module = getattr(value, "__module__", None)
+        qualname = getattr(value, "__qualname__", None) or getattr(value, "__name__", "?")
+        return {"type": kind, "name": f"{module}.{qualname}" if module else qualname}
+
+    return encode
+
+
+def _bytes(value, enc: Encoder, depth: int) -> dict:
+    return {"type": type_name(type(value)), "length": len(value)}
+
+
+def _exception(value: BaseException, enc: Encoder, depth: int) -> dict:
+    return {"type": type_name(type(value)), "message": enc.string(strip_addresses(str(value)))}
+
+
+def default_encoder(limits: Limits = Limits()) -> Encoder:
+    import types
+
+    enc = Encoder(limits)
+    enc.register(list, _sequence("list"))
+    enc.register(tuple, _sequence("tuple"))
+    enc.register(set, _unordered("set"))
+    enc.register(frozenset, _unordered("frozenset"))
+    enc.register(dict, _dict)
+    enc.register(bytes, _bytes)
+    enc.register(bytearray, _bytes)
+    enc.register(BaseException, _exception)
+    enc.register(types.FunctionType, _qualified("function"))
+    enc.register(types.BuiltinFunctionType, _qualified("builtin"))
+    enc.register(types.MethodType, lambda v, e, d: {
+        "type": "method", "name": _qualified("function")(v.__func__, e, d)["name"]})
+    enc.register(type, _qualified("class"))
+    enc.register(types.ModuleType, lambda v, e, d: {"type": "module", "name": v.__name__})
+    return enc
