@@ -133,9 +133,25 @@ def function_label(function: str) -> str:
 def stop_line(stop: dict, style: Style, width: int = SHORT_WIDTH) -> str:
     head = (f"{style.dim('#%-4d' % stop['index'])} {style.cyan(function_label(stop['function']))}"
             f" {style.yellow(stop['event'])} {style.green(subject_name(stop.get('subject')))}")
-    parts = [f"{name}={short(value, width)}" for name, value in stop["locals"].items()]
+    captured = stop["locals"]
+    parts = [f"{name}={_short_local(name, value, captured, width)}"
+             for name, value in captured.items()]
     parts += [f"{name}={style.dim('<absent>')}" for name in stop.get("absent", ())]
     return head + ("  " + "  ".join(parts) if parts else "")
+
+
+def _short_local(name: str, value: Any, captured: dict, width: int) -> str:
+    """A return value that only repeats captured locals is shown by their names."""
+    if name == "return" and isinstance(value, dict) and value.get("type") == "tuple":
+        names = []
+        for item in value["items"]:
+            same = [n for n, v in captured.items() if n != "return" and v == item]
+            if not same:
+                break
+            names.append(same[0])
+        else:
+            return "(" + ", ".join(names) + ")"
+    return short(value, width)
 
 
 def stop_detail(stop: dict, style: Style) -> List[str]:

@@ -1,0 +1,62 @@
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCENARIOS = os.path.join(ROOT, "scenarios")
+
+
+def run_harness(*args, cwd=None, env=None, input=None, timeout=300):
+    """Run the command line as a user does: a subprocess, output captured as text."""
+    full_env = dict(os.environ)
+    full_env.pop("NO_COLOR", None)
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "harness", *args], cwd=cwd or ROOT,
+                          env=full_env, input=input, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def read_jsonl(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def python_312_plus():
+    """A Python 3.12+ on this machine for the sys.monitoring backend, or None."""
+    if sys.version_info >= (3, 12):
+        return sys.executable
+    candidates = [shutil.which(n) for n in ("python3.14", "python3.13", "python3.12")]
+    candidates += ["/usr/bin/python3.13", "/usr/bin/python3.12"]
+    candidates += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.1[2-9]*/bin/python3")),
+                         reverse=True)
+    for path in candidates:
+        if not path or not os.path.exists(path):
+            continue
+        try:
+            out = subprocess.run([path, "-c", "import sys; print(sys.version_info >= (3, 12))"],
+                                 capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if out.stdout.strip() == "True":
+            return path
+    return None
+
+
+@pytest.fixture(scope="session")
+def seed_run(tmp_path_factory):
+    """The seed scenario recorded once, through the command line, for the tests that read it."""
+    out = tmp_path_factory.mktemp("seed") / "seed.jsonl"
+    proc = run_harness("run", "scenarios/seed_walk.yaml", "-o", str(out))
+    return proc, read_jsonl(out)
+
+
+@pytest.fixture(scope="session")
+def failing_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("failing") / "failing.jsonl"
+    proc = run_harness("run", "scenarios/failing_attribute.yaml", "-o", str(out))
+    return proc, read_jsonl(out)

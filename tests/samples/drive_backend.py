@@ -1,0 +1,66 @@
+"""Record the pure-Python sample targets with one backend; print the stop records as JSON.
+
+Run as `python drive_backend.py BACKEND` by the backend tests, with any Python: the settrace
+backend with the test's own interpreter, the monitoring backend with a Python 3.12+.
+It also reports whether the tracing state before the run was put back after it.
+"""
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
+
+from harness import backends  # noqa: E402
+from harness.recorder import Engine, WatchedBreakpoint  # noqa: E402
+from harness.scenario import At, Breakpoint  # noqa: E402
+from harness.targets import match_line, resolve  # noqa: E402
+from harness.values import default_encoder  # noqa: E402
+
+import sample_targets  # noqa: E402
+
+SPECS = [
+    Breakpoint("sample_targets.outer", At("enter"), ("x",)),
+    Breakpoint("sample_targets.outer.<locals>.inner", At("return"), ("y", "doubled")),
+    Breakpoint("sample_targets.outer", At("line", "total += inner(i)"), ("i", "total"),
+               when="i != 1"),
+    Breakpoint("sample_targets.Box.grow", At("return"), ("by", "missing")),
+    Breakpoint("sample_targets.fails", At("return"), ("n", "marker")),
+    Breakpoint("sample_targets.catches", At("return"), ()),
+]
+
+
+def main(backend_name):
+    watched = []
+    for i, spec in enumerate(SPECS):
+        target = resolve(spec.function)
+        line = match_line(target, spec.at.fragment, None) if spec.at.event == "line" else None
+        when = compile(spec.when, "<when>", "eval") if spec.when else None
+        watched.append(WatchedBreakpoint(i, spec, target, line, when))
+    records = []
+
+    def previous_tracer(frame, event, arg):
+        return None
+
+    sys.settrace(previous_tracer)
+    engine = Engine(watched, default_encoder(), records.append)
+    backend = backends.create(backend_name, engine)
+    backend.start()
+    try:
+        result = sample_targets.driver()
+    finally:
+        backend.stop()
+    restored = sys.gettrace() is previous_tracer
+    sys.settrace(None)
+    tools_free = True
+    if hasattr(sys, "monitoring"):
+        tools_free = all(sys.monitoring.get_tool(t) is None for t in (0, 3, 4))
+    print(json.dumps({"backend": backend.name, "result": list(result),
+                      "stops": [r for r in records if r["kind"] == "stop"],
+                      "sources": sorted(r["function"] for r in records if r["kind"] == "source"),
+                      "restored": restored, "tools_free": tools_free}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,46 @@
+"""Pure-Python functions for testing the backends without torch."""
+
+
+def outer(x):
+    def inner(y):
+        doubled = y * 2
+        return doubled + 1
+
+    total = 0
+    for i in range(x):
+        total += inner(i)
+    return total
+
+
+class Box:
+    def __init__(self, value):
+        self.value = value
+
+    def grow(self, by):
+        self.value += by
+        return self.value
+
+
+def fails(n):
+    marker = "about to fail"
+    raise ValueError(f"bad n={n}")
+
+
+def catches():
+    try:
+        fails(1)
+    except ValueError:
+        pass
+    return "recovered"
+
+
+def driver():
+    box = Box(1)
+    box.grow(2)
+    result = outer(3)
+    caught = catches()
+    try:
+        fails(7)
+    except ValueError:
+        pass
+    return result, box.value, caught

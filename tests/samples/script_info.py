@@ -1,0 +1,79 @@
+"""Script a scenario's model one way and print what torch produced, as JSON.
+
+    python script_info.py plain SCENARIO      torch.jit.script alone
+    python script_info.py harness SCENARIO    under `harness` recording (in this process)
+    python script_info.py build SCENARIO      under a naive observer that calls builder.build()
+
+Each mode runs in a fresh process (torch's type store is process-wide) with the same
+PYTHONHASHSEED. The output: every submodule's qualified type name and TorchScript code, and a
+digest of the archive torch.jit.save writes.
+"""
+import hashlib
+import io
+import json
+import os
+import random
+import sys
+import tempfile
+import warnings
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+warnings.simplefilter("ignore")
+
+import torch  # noqa: E402
+
+from harness import model_loader, scenario as scenario_mod  # noqa: E402
+
+
+def build(spec):
+    factory = model_loader.load_factory(spec)
+    random.seed(spec.seed)
+    torch.manual_seed(spec.seed)
+    return factory(*spec.args, **spec.kwargs)
+
+
+def naive_build_observer():
+    """What the design brief warns against: looking inside a builder by building it."""
+    from torch.jit import _recursive
+
+    watched = _recursive.infer_concrete_type_builder.__code__
+
+    def local(frame, event, arg):
+        if event == "return" and arg is not None:
+            arg.build()
+        return local
+
+    def trace(frame, event, arg):
+        return local if frame.f_code is watched else None
+
+    sys.settrace(trace)
+
+
+def main(mode, path):
+    scenario = scenario_mod.load(path)
+    if mode == "harness":
+        from harness.session import record
+
+        out = os.path.join(tempfile.mkdtemp(), "s.jsonl")
+        scripted = record(scenario, output=out).scripted
+    else:
+        model = build(scenario.model)
+        if mode == "build":
+            naive_build_observer()
+        scripted = torch.jit.script(model)
+        sys.settrace(None)
+    modules = {}
+    for name, m in scripted.named_modules():
+        try:
+            code = m.code
+        except Exception as exc:  # a module without forward has no code
+            code = f"<{type(exc).__name__}>"
+        modules[name] = {"type": m._c._type().qualified_name(), "code": code}
+    buffer = io.BytesIO()
+    torch.jit.save(scripted, buffer)
+    print(json.dumps({"modules": modules,
+                      "archive_sha256": hashlib.sha256(buffer.getvalue()).hexdigest()}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

@@ -1,0 +1,157 @@
+"""`harness run` as a user runs it: a subprocess, on the shipped scenarios."""
+import json
+import os
+import re
+
+from conftest import read_jsonl, run_harness
+
+SEED_FUNCTIONS = {
+    "torch.jit._script.call_prepare_scriptable_func_impl",
+    "torch.jit._recursive.create_script_module",
+    "torch.jit._recursive.get_module_concrete_type",
+    "torch.jit._recursive.infer_concrete_type_builder",
+    "torch.jit._recursive.infer_concrete_type_builder.<locals>.infer_type",
+    "torch.jit._recursive.create_script_module_impl",
+}
+ANSI = re.compile(r"\x1b\[")
+
+
+def stops(records, function=None):
+    return [r for r in records if r["kind"] == "stop"
+            and (function is None or r["function"].endswith(function))]
+
+
+def test_seed_scenario_records_every_seed_function(seed_run):
+    proc, records = seed_run
+    assert proc.returncode == 0, proc.stderr
+    assert records[0]["kind"] == "header" and records[0]["format"] == "harness-snapshot"
+    assert records[-1]["kind"] == "end" and records[-1]["outcome"] == "ok"
+    assert {s["function"] for s in stops(records)} == SEED_FUNCTIONS
+    assert {r["function"] for r in records if r["kind"] == "source"} == SEED_FUNCTIONS
+    # one call_prepare_scriptable_func_impl and one infer_concrete_type_builder per module
+    assert len(stops(records, "call_prepare_scriptable_func_impl")) == 13
+    assert len(stops(records, ".infer_concrete_type_builder")) == 13
+
+
+def test_memo_is_keyed_by_model_paths_not_ids(seed_run):
+    _, records = seed_run
+    last = stops(records, "call_prepare_scriptable_func_impl")[-1]
+    memo = last["locals"]["memo"]
+    assert memo["type"] == "dict"
+    keys = [k["of"] for k, _ in memo["items"]]
+    assert keys[:3] == ["", "layer1", "layer1.0"]
+    assert all(v["type"] == "nn.Module" for _, v in memo["items"])
+
+
+def test_builder_added_names_and_attr_type_are_data(seed_run):
+    _, records = seed_run
+    root = [s for s in stops(records, ".infer_concrete_type_builder") if s["subject"] == ""][0]
+    builder = root["locals"]["concrete_type_builder"]
+    assert builder["type"] == "ConcreteModuleTypeBuilder"
+    assert builder["py_class"] == "seed_model.CustomModel"
+    assert builder["attributes"]["branch_testing"]["jit_type"] == "bool"
+    assert set(builder["modules"]) >= {"layer1", "layer2", "custom_layer1", "fc1"}
+    added = root["locals"]["added_names"]
+    assert added["type"] == "set" and added["items"] == sorted(added["items"])
+    weights = [s for s in stops(records, "infer_type") if s["locals"]["name"] == "weights"][0]
+    assert weights["subject"] == "custom_layer1"
+    assert weights["locals"]["attr_type"] == {"type": "InferredType", "success": True,
+                                              "jit_type": "Tensor"}
+    item = weights["locals"]["item"]
+    assert item["type"] == "Parameter" and item["shape"] == [3, 256, 256]
+    assert re.fullmatch(r"[0-9a-f]{16}", item["sha256"])
+
+
+def test_terminal_output_has_a_line_per_stop_and_a_summary(seed_run):
+    proc, records = seed_run
+    out = proc.stdout
+    assert len(re.findall(r"^#\d+ ", out, re.M)) == len(stops(records))
+    assert "infer_type return custom_layer1  name='weights'" in out
+    assert "outcome: ok: scripted into __torch__.seed_model.CustomModel" in out
+    # the deprecation warning, once, with a count
+    assert len(re.findall(r"torch\.jit\.script. is deprecated", out)) == 1
+    assert not ANSI.search(out)  # piped: no colour
+    assert "snapshot: " in out
+
+
+def test_default_snapshot_path_and_quiet(tmp_path):
+    proc = run_harness("run", os.path.join(os.getcwd(), "scenarios", "seed_walk.yaml"), "-q",
+                       cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    files = list((tmp_path / "snapshots" / "seed-walk").glob("torch-*.jsonl"))
+    assert len(files) == 1
+    assert not re.search(r"^#\d+ ", proc.stdout, re.M)
+    assert "outcome: ok" in proc.stdout
+
+
+def test_failing_model_exits_1_keeps_the_snapshot_and_points_at_the_typing(failing_run):
+    proc, records = failing_run
+    assert proc.returncode == 1
+    assert "Module 'MixedScales' has no attribute 'scales'" in proc.stdout  # torch's words
+    assert "the attribute 'scales' was typed at:" in proc.stdout
+    end = records[-1]
+    assert end["outcome"] == "error" and end["error"]["attribute"] == "scales"
+    typed = [s for s in stops(records, "infer_type") if s["locals"]["name"] == "scales"][0]
+    assert typed["locals"]["attr_type"]["success"] is False
+    assert "consistent element type" in typed["locals"]["attr_type"]["reason"]
+    line_stop = [s for s in stops(records) if s["event"] == "line"][0]
+    assert "failed to convert Python type: 'list'" in line_stop["locals"]["hint"]
+
+
+def test_containers_scenario_shows_module_list_dict_annotations_and_ignored(tmp_path):
+    out = tmp_path / "c.jsonl"
+    proc = run_harness("run", "scenarios/containers.yaml", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    records = read_jsonl(out)
+    builders = {s["subject"]: s["locals"]["concrete_type_builder"]
+                for s in stops(records, ".infer_concrete_type_builder")}
+    assert builders["blocks"]["kind"] == "module_list"
+    assert builders["heads"]["kind"] == "module_dict"
+    assert builders[""]["ignored_attributes"] == ["debug_log"]
+    typed = {s["locals"]["name"]: s["locals"] for s in stops(records, "infer_type")}
+    assert "debug_log" not in typed
+    assert typed["labels"]["inferred"] is False
+    assert typed["labels"]["attr_type"]["jit_type"] == "List[str]"
+
+
+def test_model_option_runs_the_builtin_seed_walk(tmp_path):
+    out = tmp_path / "m.jsonl"
+    proc = run_harness("run", "--model", "scenarios/models/seed_model.py:CustomModel",
+                       "--args", "[false]", "-o", str(out), "-q")
+    assert proc.returncode == 0, proc.stderr
+    records = read_jsonl(out)
+    assert records[0]["scenario"]["name"] == "seed-walk-CustomModel"
+    assert {s["function"] for s in stops(records)} == SEED_FUNCTIONS
+
+
+def test_builtin_seed_walk_matches_the_shipped_scenario_file():
+    import yaml
+
+    from harness import seed_walk
+
+    with open("scenarios/seed_walk.yaml") as f:
+        shipped = yaml.safe_load(f)["breakpoints"]
+    assert shipped == seed_walk.BREAKPOINTS
+
+
+def test_save_scripted_and_in_process(tmp_path):
+    pt = tmp_path / "m.pt"
+    proc = run_harness("run", "scenarios/containers.yaml", "-o", str(tmp_path / "c.jsonl"),
+                       "--save-scripted", str(pt), "--in-process", "-q")
+    assert proc.returncode == 0, proc.stderr
+    assert pt.stat().st_size > 0
+
+
+def test_python_dash_m_and_console_script_agree():
+    proc = run_harness("--version")
+    assert proc.returncode == 0 and proc.stdout.startswith("harness ")
+
+
+def test_targets_lists_the_seed_functions_with_a_filter():
+    proc = run_harness("targets", "infer_")
+    assert proc.returncode == 0, proc.stderr
+    names = [line.split()[0] for line in proc.stdout.splitlines()]
+    assert "torch.jit._recursive.infer_concrete_type_builder" in names
+    assert "torch.jit._recursive.infer_concrete_type_builder.<locals>.infer_type" in names
+    assert all("infer_" in n for n in names)
+    assert "torch/jit/_recursive.py:" in proc.stdout
