@@ -4,11 +4,8 @@ turns `HarnessError` into a one-paragraph message and exit code 2 (never a trace
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
-import tempfile
 from typing import List, Optional
 
 from . import __version__, backends, render
@@ -56,10 +53,37 @@ def build_parser() -> argparse.ArgumentParser:
                      help="record in this process instead of a fresh one (torch's type caches "
                           "then carry over between runs)")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the outcome")
-    color = run.add_mutually_exclusive_group()
-    color.add_argument("--color", dest="color", action="store_true", default=None)
-    color.add_argument("--no-color", dest="color", action="store_false")
+    add_color_options(run)
     run.set_defaults(handler=cmd_run)
+
+    replay = sub.add_parser("replay", help="step through a snapshot offline (no torch needed)")
+    replay.add_argument("snapshot")
+    replay.add_argument("--print", dest="print_", action="store_true",
+                        help="print the stops instead of prompting")
+    replay.add_argument("--stop", type=int, metavar="N", help="print only stop #N")
+    replay.add_argument("--function", metavar="NAME",
+                        help="print only stops of functions whose name contains NAME")
+    add_color_options(replay)
+    replay.set_defaults(handler=cmd_replay)
+
+    diff = sub.add_parser("diff", help="compare two snapshots of one scenario (exit 1 when "
+                                       "they differ)")
+    diff.add_argument("a", metavar="A")
+    diff.add_argument("b", metavar="B")
+    diff.add_argument("--format", choices=("text", "json"), default="text")
+    add_color_options(diff)
+    diff.set_defaults(handler=cmd_diff)
+
+    matrix = sub.add_parser("matrix", help="record a scenario with several Python/torch "
+                                           "environments and diff them against the first")
+    matrix.add_argument("scenario")
+    matrix.add_argument("--python", action="append", required=True, metavar="PATH",
+                        help="an interpreter with torch installed; give two or more")
+    matrix.add_argument("-o", "--output", metavar="DIR", default=None,
+                        help="where the snapshots go (default snapshots/<scenario>/matrix)")
+    matrix.add_argument("--backend", choices=backends.NAMES, default="auto")
+    add_color_options(matrix)
+    matrix.set_defaults(handler=cmd_matrix)
 
     targets = sub.add_parser("targets", help="list the torch.jit functions a scenario can "
                                              "stop at")
@@ -67,6 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
                          help="show only names containing this text")
     targets.set_defaults(handler=cmd_targets)
     return parser
+
+
+def add_color_options(parser: argparse.ArgumentParser) -> None:
+    color = parser.add_mutually_exclusive_group()
+    color.add_argument("--color", dest="color", action="store_true", default=None,
+                       help="colour even when not on a terminal")
+    color.add_argument("--no-color", dest="color", action="store_false",
+                       help="no colour (also: NO_COLOR set, or output piped)")
 
 
 # -- run --------------------------------------------------------------------------------------
@@ -108,31 +140,70 @@ def cmd_run(args: argparse.Namespace) -> int:
         from .child import run_job
 
         return run_job(job)
-    return run_in_fresh_process(job, sys.executable)
+    from .process import run_child
+
+    return run_child(job, sys.executable).returncode
 
 
-def run_in_fresh_process(job: dict, python: str, stdout=None, stderr=None) -> int:
-    """Run a job in a new interpreter: torch's type caches start empty, hash order is fixed.
+# -- replay, diff, matrix (snapshot files only: no torch) ------------------------------------
+def cmd_replay(args: argparse.Namespace) -> int:
+    from . import snapshot
+    from .replay import ReplayShell, print_snapshot
 
-    The child needs only Python and torch: the scenario travels as validated JSON, and the
-    harness package is put on its path, so an environment with torch alone will do.
-    """
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(job, f)
-        job_file = f.name
+    snap = snapshot.read(args.snapshot)
+    style = render.Style.for_stream(sys.stdout, args.color)
+    if args.print_ or args.stop is not None or args.function:
+        return print_snapshot(snap, style, sys.stdout, args.stop, args.function)
+    shell = ReplayShell(snap, style)
     try:
-        return subprocess.call([python, "-m", "harness.child", job_file],
-                               env=child_environment(), stdout=stdout, stderr=stderr)
-    finally:
-        os.unlink(job_file)
+        import readline  # noqa: F401  (history and completion where the terminal has them)
+    except ImportError:
+        pass
+    shell.cmdloop()
+    return 0
 
 
-def child_environment() -> dict:
-    env = dict(os.environ)
-    env["PYTHONHASHSEED"] = "0"  # torch iterates sets while building types: fix their order
-    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-    return env
+def cmd_diff(args: argparse.Namespace) -> int:
+    import json
+
+    from . import snapshot
+    from .diff import diff
+    from .render_diff import diff_lines
+
+    report = diff(snapshot.read(args.a), snapshot.read(args.b))
+    if args.format == "json":
+        print(json.dumps(report.to_data(), indent=2, ensure_ascii=False))
+    else:
+        style = render.Style.for_stream(sys.stdout, args.color)
+        print("\n".join(diff_lines(report, style)))
+    return 0 if report.equal else 1
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    from . import scenario as scenario_mod
+    from . import snapshot
+    from .diff import diff
+    from .matrix import check_pythons, record_all
+    from .render_diff import diff_lines
+
+    scenario = scenario_mod.load(args.scenario)
+    check_pythons(args.python)
+    out_dir = args.output or os.path.join("snapshots", scenario.name, "matrix")
+    runs = record_all(scenario, args.python, out_dir, backend=args.backend)
+    failed = [r for r in runs if r.code not in (0, 1) or not os.path.exists(r.path)]
+    for run in failed:
+        render.error(f"recording with {run.python} failed (exit {run.code}):\n"
+                     + run.stderr.strip())
+    if failed:
+        return 2
+    style = render.Style.for_stream(sys.stdout, args.color)
+    first = snapshot.read(runs[0].path)
+    different = False
+    for run in runs[1:]:
+        report = diff(first, snapshot.read(run.path))
+        print("\n".join(diff_lines(report, style)))
+        different = different or not report.equal
+    return 1 if different else 0
 
 
 # -- targets ----------------------------------------------------------------------------------

@@ -70,6 +70,8 @@ def _short(v: Any, width: int) -> str:
         return f"<script {v.get('qualified_name') or v.get('original_name')}>"
     if kind == "InferredType":
         return f"✓ {v['jit_type']}" if v["success"] else f"✗ {_plain(v['reason'])}"
+    if kind == "annotation":
+        return v["text"]
     if kind == "JitType":
         return v["name"]
     if kind == "ConcreteModuleType":

@@ -20,14 +20,18 @@ from .errors import HarnessError, ScenarioError
 from .recorder import Engine, WatchedBreakpoint
 from .scenario import Scenario
 from .snapshot import FORMAT, VERSION, SnapshotWriter
-from .targets import match_line, resolve
+from .targets import match_line, relative_paths_in, resolve
 from .values import default_encoder, strip_addresses, type_name
+
+
+# torch warns, at import or (1.13) while scripting, when numpy is missing: a fact about the
+# environment, not about torch's walk, so it is kept out of the terminal and the snapshot.
+NUMPY_MISSING = ".*Failed to initialize NumPy.*"
 
 
 def import_torch():
     with warnings.catch_warnings():
-        # torch's CPU wheel warns at import when numpy is missing; it changes nothing here.
-        warnings.filterwarnings("ignore", message=".*Failed to initialize NumPy.*")
+        warnings.filterwarnings("ignore", message=NUMPY_MISSING)
         import torch
     return torch
 
@@ -107,6 +111,7 @@ def record(scenario: Scenario, output: Optional[str] = None, backend: str = "aut
         stopped_by: Optional[BaseException] = None
         with warnings.catch_warnings(record=True) as caught, builder_log.recording_builders():
             warnings.simplefilter("always")  # count every warning; none reaches the terminal
+            warnings.filterwarnings("ignore", message=NUMPY_MISSING)
             random.seed(scenario.model.seed)
             torch.manual_seed(scenario.model.seed)
             tracer.start()
@@ -165,7 +170,8 @@ def _end(engine: Engine, scripted: Any, error: Optional[BaseException], phase: s
                              else type(stopped_by).__name__)
     elif error is not None:
         end["outcome"] = "error"
-        end["error"] = {"type": type_name(type(error)), "message": strip_addresses(str(error)),
+        end["error"] = {"type": type_name(type(error)),
+                        "message": relative_paths_in(strip_addresses(str(error))),
                         "phase": phase}
         match = _NO_ATTRIBUTE.search(str(error))
         if match:

@@ -172,6 +172,16 @@ def _walk_code(name: str, code: types.CodeType) -> Iterator[Tuple[str, str, int]
             yield from _walk_code(f"{name}.{LOCALS}.{const.co_name}", const)
 
 
+def relative_paths_in(text: str) -> str:
+    """Cut the machine's prefixes out of paths in a message, as `relative_file` does."""
+    roots = sorted({os.path.abspath(e) for e in sys.path if e and os.path.isabs(e)}, key=len,
+                   reverse=True)
+    for root in roots:
+        if len(root) > 1:
+            text = text.replace(root + os.sep, "")
+    return text
+
+
 def relative_file(filename: str) -> str:
     """A source path without the machine's prefix: relative to the sys.path entry holding it."""
     absolute = os.path.abspath(filename)

@@ -181,6 +181,51 @@ def _exception(value: BaseException, enc: Encoder, depth: int) -> dict:
     return {"type": type_name(type(value)), "message": enc.string(strip_addresses(str(value)))}
 
 
+def is_annotation(value: Any) -> bool:
+    """typing constructs (List[int], Optional[X], Literal[...]) and PEP 585/604 ones."""
+    import types
+
+    kinds = tuple(t for t in (getattr(types, "GenericAlias", None),
+                              getattr(types, "UnionType", None)) if t is not None)
+    return isinstance(value, kinds) or type(value).__module__ == "typing"
+
+
+def annotation_text(a: Any) -> str:
+    """One spelling per meaning: `Optional[Tensor]`, `Union[Tensor, None]` and `Tensor | None`
+    all read `torch.Tensor | None`; `typing.List[int]` and `list[int]` read `list[int]`. So a
+    torch release that only respells an annotation does not show as a change."""
+    import types
+    import typing
+
+    if a is None or a is type(None):
+        return "None"
+    if isinstance(a, str):
+        return a
+    if isinstance(a, typing.ForwardRef):
+        return a.__forward_arg__
+    if a is Ellipsis:
+        return "..."
+    if a is typing.Any:  # a class from Python 3.11 on, a special form before
+        return "Any"
+    origin, args = typing.get_origin(a), typing.get_args(a)
+    if origin is typing.Union or (hasattr(types, "UnionType") and origin is types.UnionType):
+        parts = [annotation_text(x) for x in args if x is not type(None)]
+        return " | ".join(parts + (["None"] if type(None) in args else []))
+    if origin is typing.Literal:
+        return "Literal[" + ", ".join(repr(x) for x in args) + "]"
+    if origin is not None:
+        name = type_name(origin) if isinstance(origin, type) else (
+            getattr(origin, "_name", None) or repr(origin).replace("typing.", ""))
+        if not args:
+            return name
+        inner = ", ".join("[" + ", ".join(annotation_text(y) for y in x) + "]"
+                          if isinstance(x, list) else annotation_text(x) for x in args)
+        return f"{name}[{inner}]"
+    if isinstance(a, type):
+        return type_name(a)
+    return strip_addresses(repr(a)).replace("typing.", "")
+
+
 def default_encoder(limits: Limits = Limits()) -> Encoder:
     import types
 
@@ -199,4 +244,6 @@ def default_encoder(limits: Limits = Limits()) -> Encoder:
         "type": "method", "name": _qualified("function")(v.__func__, e, d)["name"]})
     enc.register(type, _qualified("class"))
     enc.register(types.ModuleType, lambda v, e, d: {"type": "module", "name": v.__name__})
+    enc.register_predicate(is_annotation, lambda v, e, d: {"type": "annotation",
+                                                          "text": annotation_text(v)})
     return enc

@@ -60,3 +60,22 @@ def failing_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("failing") / "failing.jsonl"
     proc = run_harness("run", "scenarios/failing_attribute.yaml", "-o", str(out))
     return proc, read_jsonl(out)
+
+
+NO_TORCH = ("import sys; sys.modules['torch'] = None; "  # `import torch` now fails
+            "from harness.cli import main; code = main(sys.argv[1:]); "
+            "assert 'torch' not in sys.modules or sys.modules['torch'] is None; sys.exit(code)")
+
+
+def run_without_torch(*args, input=None):
+    """The command line in an interpreter where `import torch` fails."""
+    return subprocess.run([sys.executable, "-c", NO_TORCH, *args], cwd=ROOT, input=input,
+                          capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, NO_COLOR="1"))
+
+
+def real_snapshot(scenario, version):
+    """A committed snapshot recorded with another torch release (see tests/data/README.md)."""
+    found = glob.glob(os.path.join(ROOT, "tests", "data", scenario, f"torch-{version}*.jsonl"))
+    assert len(found) == 1, found
+    return found[0]

@@ -1,0 +1,301 @@
+"""Compare two snapshots of one scenario: what changed inside torch (or the model) between them.
+
+Stops are paired by what they are, not where they sit: the function, the event, the `at` of
+their breakpoint, the module being worked on (`subject`), and the values of the breakpoint's
+`key` locals (e.g. `name` in `infer_type`); stops that share all of that are paired in order.
+Line numbers, indexes and call numbers do not count: torch moving code is not a difference, the
+code changing is, and that shows as a changed source.
+
+Reads snapshot records only: no torch needed.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+from .snapshot import Snapshot
+
+HEADER_FIELDS = ("torch", "python", "backend", "optimize", "hashseed")
+
+
+@dataclass
+class ValueChange:
+    path: str  # e.g. "attr_type.jit_type"
+    a: Any
+    b: Any
+
+
+@dataclass
+class StopChange:
+    identity: str
+    a_index: int
+    b_index: int
+    changes: List[ValueChange]
+
+
+@dataclass
+class SourceChange:
+    code_changed: bool  # False: only comments, docstrings or layout differ
+    code_diff: List[str]  # unified diff of the code with those left out (empty if the same)
+    text_diff: List[str]  # unified diff of the stored source text
+
+
+@dataclass
+class FunctionReport:
+    only_a: List[dict] = field(default_factory=list)
+    only_b: List[dict] = field(default_factory=list)
+    changed: List[StopChange] = field(default_factory=list)
+    source: Optional[SourceChange] = None
+
+
+@dataclass
+class DiffReport:
+    a: str
+    b: str
+    header: Dict[str, Tuple[Any, Any]] = field(default_factory=dict)
+    scenario: Optional[Tuple[Any, Any]] = None
+    functions: "OrderedDict[str, FunctionReport]" = field(default_factory=OrderedDict)
+    warnings: Tuple[List[str], List[str]] = ([], [])  # only in A, only in B
+    outcome: Optional[Tuple[Any, Any]] = None
+    paired: int = 0
+
+    @property
+    def counts(self) -> Dict[str, int]:
+        fns = self.functions.values()
+        return {
+            "only_a": sum(len(f.only_a) for f in fns),
+            "only_b": sum(len(f.only_b) for f in fns),
+            "changed": sum(len(f.changed) for f in fns),
+            "sources": sum(1 for f in fns if f.source and f.source.code_changed),
+            "reformatted": sum(1 for f in fns if f.source and not f.source.code_changed),
+            "paired": self.paired,
+        }
+
+    @property
+    def equal(self) -> bool:
+        c = self.counts
+        # The header's torch and Python versions are context, not a difference in the walk.
+        return not (c["only_a"] or c["only_b"] or c["changed"] or c["sources"]
+                    or self.warnings[0] or self.warnings[1] or self.outcome or self.scenario)
+
+    def to_data(self) -> dict:
+        def stop_ref(s: dict) -> dict:
+            return {"index": s["index"], "identity": identity_text(s), "locals": s["locals"]}
+
+        return {
+            "a": self.a, "b": self.b, "equal": self.equal, "counts": self.counts,
+            "header": {k: {"a": a, "b": b} for k, (a, b) in self.header.items()},
+            "scenario": None if self.scenario is None else
+            {"a": self.scenario[0], "b": self.scenario[1]},
+            "functions": {
+                name: {
+                    "only_a": [stop_ref(s) for s in f.only_a],
+                    "only_b": [stop_ref(s) for s in f.only_b],
+                    "changed": [{"identity": c.identity, "a_index": c.a_index,
+                                 "b_index": c.b_index,
+                                 "changes": [{"path": v.path, "a": v.a, "b": v.b}
+                                             for v in c.changes]} for c in f.changed],
+                    "source": None if f.source is None else {
+                        "code_changed": f.source.code_changed, "code_diff": f.source.code_diff,
+                        "text_diff": f.source.text_diff},
+                } for name, f in self.functions.items()},
+            "warnings": {"only_a": self.warnings[0], "only_b": self.warnings[1]},
+            "outcome": None if self.outcome is None else
+            {"a": self.outcome[0], "b": self.outcome[1]},
+        }
+
+
+# -- identity ---------------------------------------------------------------------------------
+def _keys_of(snap: Snapshot) -> List[List[str]]:
+    return [bp.get("key") or [] for bp in snap.header.get("breakpoints", [])]
+
+
+def _at_of(snap: Snapshot, stop: dict) -> str:
+    bps = snap.header.get("breakpoints", [])
+    i = stop.get("breakpoint")
+    return bps[i]["at"] if isinstance(i, int) and i < len(bps) else stop["event"]
+
+
+def _identity(snap: Snapshot, stop: dict, keys: List[List[str]]) -> Tuple:
+    i = stop.get("breakpoint")
+    key_names = keys[i] if isinstance(i, int) and i < len(keys) else []
+    key_values = tuple((k, json.dumps(stop["locals"].get(k), sort_keys=True)) for k in key_names)
+    return (stop["function"], _at_of(snap, stop), stop.get("subject"), key_values)
+
+
+def identity_text(stop: dict) -> str:
+    subject = stop.get("subject")
+    where = "-" if subject is None else (subject or "<root>")
+    return f"{stop['event']} {where}" + "".join(
+        f" {k}={v}" for k, v in stop.get("_key", ()))
+
+
+def _index(snap: Snapshot) -> "OrderedDict[Tuple, List[dict]]":
+    keys = _keys_of(snap)
+    out: "OrderedDict[Tuple, List[dict]]" = OrderedDict()
+    for stop in snap.stops:
+        ident = _identity(snap, stop, keys)
+        stop = dict(stop, _key=tuple((k, json.loads(v)) for k, v in ident[3]))
+        out.setdefault(ident, []).append(stop)
+    return out
+
+
+# -- values -----------------------------------------------------------------------------------
+def value_changes(a: Any, b: Any, path: str = "") -> List[ValueChange]:
+    """Differences between two encoded values, down to the nested field."""
+    if a == b:
+        return []
+    if isinstance(a, dict) and isinstance(b, dict):
+        if a.get("type") != b.get("type"):  # a different kind of value: show it whole
+            return [ValueChange(path, a, b)]
+        if a.get("type") in ("dict",) and b.get("type") == "dict" and "items" in a and "items" in b:
+            return _pairs_changes(a["items"], b["items"], path)
+        if a.get("type") in ("set", "frozenset") and a.get("type") == b.get("type"):
+            return _set_changes(a["items"], b["items"], path)
+        if a.get("type") == b.get("type") and "items" in a and "items" in b \
+                and len(a["items"]) == len(b["items"]):
+            out = []
+            for i, (x, y) in enumerate(zip(a["items"], b["items"])):
+                out += value_changes(x, y, f"{path}[{i}]")
+            return out
+        out = []
+        for k in list(a) + [k for k in b if k not in a]:
+            sub = f"{path}.{k}" if path else k
+            if k not in a:
+                out.append(ValueChange(sub, "<absent>", b[k]))
+            elif k not in b:
+                out.append(ValueChange(sub, a[k], "<absent>"))
+            else:
+                out += value_changes(a[k], b[k], sub)
+        return out
+    return [ValueChange(path, a, b)]
+
+
+def _pairs_changes(a_items: list, b_items: list, path: str) -> List[ValueChange]:
+    def keyed(items):
+        return OrderedDict((json.dumps(k, sort_keys=True), (k, v)) for k, v in items)
+
+    ka, kb = keyed(a_items), keyed(b_items)
+    out = []
+    for k in list(ka) + [k for k in kb if k not in ka]:
+        label = _key_label(ka.get(k, kb.get(k))[0])
+        sub = f"{path}[{label}]"
+        if k not in kb:
+            out.append(ValueChange(sub, ka[k][1], "<absent>"))
+        elif k not in ka:
+            out.append(ValueChange(sub, "<absent>", kb[k][1]))
+        else:
+            out += value_changes(ka[k][1], kb[k][1], sub)
+    if not out and list(ka) != list(kb):
+        out.append(ValueChange(path + "(order)", [_key_label(v[0]) for v in ka.values()],
+                               [_key_label(v[0]) for v in kb.values()]))
+    return out
+
+
+def _set_changes(a_items: list, b_items: list, path: str) -> List[ValueChange]:
+    ja = {json.dumps(x, sort_keys=True): x for x in a_items}
+    jb = {json.dumps(x, sort_keys=True): x for x in b_items}
+    out = [ValueChange(f"{path}{{-}}", ja[k], "<absent>") for k in ja if k not in jb]
+    out += [ValueChange(f"{path}{{+}}", "<absent>", jb[k]) for k in jb if k not in ja]
+    return out
+
+
+def _key_label(key: Any) -> str:
+    if isinstance(key, dict) and key.get("type") == "id":
+        return f"id({key['of'] or '<root>'})"
+    return key if isinstance(key, str) else json.dumps(key)
+
+
+# -- the whole report -------------------------------------------------------------------------
+def diff(a: Snapshot, b: Snapshot) -> DiffReport:
+    report = DiffReport(a=a.path, b=b.path)
+    for name in HEADER_FIELDS:
+        if a.header.get(name) != b.header.get(name):
+            report.header[name] = (a.header.get(name), b.header.get(name))
+    sa, sb = a.header.get("scenario", {}), b.header.get("scenario", {})
+    if sa.get("name") != sb.get("name"):
+        report.scenario = (sa.get("name"), sb.get("name"))
+
+    ia, ib = _index(a), _index(b)
+    for ident in list(ia) + [i for i in ib if i not in ia]:
+        function = ident[0]
+        fr = report.functions.setdefault(function, FunctionReport())
+        left, right = ia.get(ident, []), ib.get(ident, [])
+        for x, y in zip(left, right):
+            report.paired += 1
+            changes = value_changes(x["locals"], y["locals"])
+            if x.get("absent") != y.get("absent"):
+                changes.append(ValueChange("(absent)", x.get("absent"), y.get("absent")))
+            if changes:
+                fr.changed.append(StopChange(identity_text(x), x["index"], y["index"], changes))
+        fr.only_a.extend(left[len(right):])
+        fr.only_b.extend(right[len(left):])
+
+    for function in report.functions:
+        src_a, src_b = a.sources.get(function), b.sources.get(function)
+        if src_a and src_b and src_a.get("sha256") != src_b.get("sha256"):
+            report.functions[function].source = compare_sources(src_a, src_b)
+
+    wa = _warning_texts(a.end)
+    wb = _warning_texts(b.end)
+    report.warnings = ([w for w in wa if w not in wb], [w for w in wb if w not in wa])
+    oa, ob = _outcome(a), _outcome(b)
+    if oa != ob:
+        report.outcome = (oa, ob)
+    return report
+
+
+def compare_sources(src_a: dict, src_b: dict) -> SourceChange:
+    text_a, text_b = src_a.get("text") or "", src_b.get("text") or ""
+    labels = (f"{src_a.get('file')} (A, line {src_a.get('first_line')})",
+              f"{src_b.get('file')} (B, line {src_b.get('first_line')})")
+    text_diff = _unified(text_a, text_b, labels)
+    code_a, code_b = normalized_code(text_a), normalized_code(text_b)
+    if code_a is None or code_b is None:  # unparsable here: only the text can be compared
+        return SourceChange(True, text_diff, text_diff)
+    return SourceChange(code_a != code_b, _unified(code_a, code_b, labels), text_diff)
+
+
+def normalized_code(text: str) -> Optional[str]:
+    """The function's code without comments, docstrings and layout: what it does, not how it
+    is spelled, so a release that only reformats torch does not read as a change."""
+    import ast
+    import textwrap
+
+    try:
+        tree = ast.parse(textwrap.dedent(text))
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and body \
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+    unparse = getattr(ast, "unparse", None)  # Python 3.9+
+    return unparse(tree) if unparse else ast.dump(tree)
+
+
+def _unified(a: str, b: str, labels: Tuple[str, str]) -> List[str]:
+    if a == b:
+        return []
+    return list(difflib.unified_diff(a.splitlines(), b.splitlines(), *labels, lineterm="", n=2))
+
+
+def _warning_texts(end: Optional[dict]) -> List[str]:
+    return [f"{w['category']}: {w['message']}" for w in (end or {}).get("warnings", [])]
+
+
+def _outcome(snap: Snapshot) -> Any:
+    end = snap.end
+    if end is None:
+        return "unfinished"
+    if end["outcome"] == "error":
+        err = end["error"]
+        return f"error: {err['type']}: {err['message'].strip().splitlines()[0]}"
+    if end["outcome"] == "ok":
+        return "ok"
+    return end["outcome"]

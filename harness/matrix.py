@@ -1,0 +1,86 @@
+"""Record one scenario in several Python environments (one torch each) and diff them.
+
+Each environment runs the recording child (`python -m harness.child`) with the harness package
+put on its path, so an environment needs nothing but Python and torch. Runs go in parallel as
+far as the machine's cores allow; a progress line per environment tells where each is.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import IO, List, Optional
+
+from .process import run_child
+from .errors import HarnessError
+from .scenario import Scenario
+
+
+@dataclass
+class EnvRun:
+    python: str
+    path: str  # snapshot written (renamed by torch version once known)
+    code: int
+    seconds: float
+    stderr: str
+
+
+def check_pythons(pythons: List[str]) -> None:
+    """Fail before starting anything on a path that is no executable."""
+    if len(pythons) < 2:
+        raise HarnessError("matrix needs at least two --python interpreters to compare")
+    for python in pythons:
+        if not (os.path.isfile(python) and os.access(python, os.X_OK)):
+            raise HarnessError(f"--python {python}: no such executable")
+
+
+def record_all(scenario: Scenario, pythons: List[str], out_dir: str, backend: str = "auto",
+               progress: Optional[IO[str]] = None) -> List[EnvRun]:
+    os.makedirs(out_dir, exist_ok=True)
+    progress = progress or sys.stderr
+    lock = threading.Lock()
+
+    def say(i: int, text: str) -> None:
+        with lock:
+            print(f"[{i + 1}/{len(pythons)}] {pythons[i]}: {text}", file=progress, flush=True)
+
+    def one(i: int) -> EnvRun:
+        path = os.path.join(out_dir, f"env{i + 1}.jsonl")
+        job = {"scenario": scenario.to_data(), "output": path, "backend": backend,
+               "save_scripted": None, "quiet": True, "color": False}
+        say(i, "recording…")
+        start = time.monotonic()
+        proc = run_child(job, pythons[i], capture=True)
+        seconds = time.monotonic() - start
+        run = EnvRun(pythons[i], path, proc.returncode, seconds, proc.stderr)
+        if os.path.exists(path):
+            run.path = _rename_by_version(path, i)
+        if proc.returncode in (0, 1) and os.path.exists(run.path):
+            say(i, f"done in {seconds:.1f}s: {os.path.basename(run.path)}"
+                   + (" (scripting failed)" if proc.returncode == 1 else ""))
+        else:
+            last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            say(i, f"failed (exit {proc.returncode}): {last}")
+        return run
+
+    workers = max(1, min(len(pythons), (os.cpu_count() or 1)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(one, range(len(pythons))))
+
+
+def _rename_by_version(path: str, i: int) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            header = json.loads(f.readline())
+        name = f"torch-{header['torch']}-py{header['python']}.jsonl"
+    except (OSError, ValueError, KeyError):
+        return path
+    target = os.path.join(os.path.dirname(path), name)
+    if os.path.exists(target):
+        target = target[: -len(".jsonl")] + f"-env{i + 1}.jsonl"
+    os.replace(path, target)
+    return target

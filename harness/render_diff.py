@@ -1,0 +1,80 @@
+"""Show a `DiffReport` to a person: grouped by function, old and new side by side."""
+from __future__ import annotations
+
+from typing import List
+
+from .diff import DiffReport, identity_text
+from .render import Style, short
+
+SHOWN_PER_GROUP = 12  # per function and kind; --format json has everything
+
+
+def diff_lines(report: DiffReport, style: Style, label_a: str = "A",
+               label_b: str = "B") -> List[str]:
+    lines = [style.bold(f"diff {label_a}: {report.a}"),
+             style.bold(f"     {label_b}: {report.b}")]
+    for name, (a, b) in report.header.items():
+        lines.append(f"{name}: {a} → {b}")
+    if report.scenario:
+        lines.append(style.yellow(f"scenario: {report.scenario[0]} → {report.scenario[1]} "
+                                  "(different scenarios: stops will not pair well)"))
+    for function, fr in report.functions.items():
+        if not (fr.only_a or fr.only_b or fr.changed or fr.source):
+            continue
+        lines.append(style.cyan(f"── {function} " + "─" * 10))
+        for title, stops, colour in ((f"only in {label_a}", fr.only_a, style.red),
+                                     (f"only in {label_b}", fr.only_b, style.green)):
+            if stops:
+                lines.append(f"  {title} ({len(stops)}):")
+                for s in stops[:SHOWN_PER_GROUP]:
+                    lines.append(colour(f"    #{s['index']} {identity_text(s)}  "
+                                        + _locals_short(s)))
+                lines.extend(_more(len(stops)))
+        if fr.changed:
+            lines.append(f"  changed ({len(fr.changed)}):")
+            for change in fr.changed[:SHOWN_PER_GROUP]:
+                lines.append(f"    {change.identity}  ({label_a} #{change.a_index}, "
+                             f"{label_b} #{change.b_index})")
+                for v in change.changes:
+                    lines.append(f"      {v.path or '(value)'}: {style.red(short(v.a, 60))}"
+                                 f"  →  {style.green(short(v.b, 60))}")
+            lines.extend(_more(len(fr.changed)))
+        if fr.source and not fr.source.code_changed:
+            lines.append(style.dim("  source reformatted only: same code (comments, "
+                                   "docstrings and layout differ)"))
+        elif fr.source:
+            lines.append("  code changed (comments, docstrings and layout left out; "
+                         "--format json has the text diff too):")
+            for line in fr.source.code_diff:
+                colour = (style.green if line.startswith("+") else
+                          style.red if line.startswith("-") else str)
+                lines.append("    " + colour(line))
+    only_a, only_b = report.warnings
+    for w in only_a:
+        lines.append(style.red(f"warning only in {label_a}: {w}"))
+    for w in only_b:
+        lines.append(style.green(f"warning only in {label_b}: {w}"))
+    if report.outcome:
+        lines.append(f"outcome: {report.outcome[0]} → {report.outcome[1]}")
+    lines.append(summary_line(report, label_a, label_b))
+    return lines
+
+
+def summary_line(report: DiffReport, label_a: str = "A", label_b: str = "B") -> str:
+    c = report.counts
+    if report.equal:
+        note = f" ({c['reformatted']} sources reformatted only)" if c["reformatted"] else ""
+        return f"equal: {c['paired']} stops paired, no differences{note}"
+    return (f"different: {c['paired']} stops paired, {c['changed']} changed, "
+            f"{c['only_a']} only in {label_a}, {c['only_b']} only in {label_b}, "
+            f"{c['sources']} sources with changed code, {c['reformatted']} reformatted only")
+
+
+def _locals_short(stop: dict) -> str:
+    return "  ".join(f"{k}={short(v, 40)}" for k, v in stop["locals"].items()
+                     if k != "return")[:160]
+
+
+def _more(total: int) -> List[str]:
+    hidden = total - SHOWN_PER_GROUP
+    return [f"    … and {hidden} more (--format json lists all)"] if hidden > 0 else []

@@ -1,0 +1,78 @@
+"""`harness replay`: an offline stepper and a --print mode, without torch."""
+import pexpect
+import sys
+
+from conftest import ROOT, NO_TORCH, real_snapshot, run_without_torch
+
+SEED_113 = real_snapshot("seed_walk", "1.13.1")
+
+
+def test_print_mode_shows_stops_and_summary_without_torch():
+    proc = run_without_torch("replay", SEED_113, "--print")
+    assert proc.returncode == 0, proc.stderr
+    assert "torch 1.13.1+cu117" in proc.stdout
+    assert "── 111 stops" in proc.stdout and "outcome: ok" in proc.stdout
+
+
+def test_print_one_stop_or_one_function():
+    proc = run_without_torch("replay", SEED_113, "--stop", "58")
+    assert proc.returncode == 0
+    assert "name='weights'" in proc.stdout and '"jit_type": "Tensor"' in proc.stdout
+    proc = run_without_torch("replay", SEED_113, "--function", "create_script_module_impl")
+    assert proc.stdout.count("create_script_module_impl return") == 13
+    assert run_without_torch("replay", SEED_113, "--stop", "999").returncode == 1
+
+
+def test_piped_commands_step_print_list_where():
+    commands = "\n".join(["n", "f infer_type", "p item", "g 58", "p attr_type",
+                          "p attr_type.jit_type", "l 2", "w", "b", "pp name", "ls create_script",
+                          "p nosuch", "q"]) + "\n"
+    proc = run_without_torch("replay", SEED_113, input=commands)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "#1    call_prepare_scriptable_func_impl enter layer1" in out
+    assert "#14   infer_type return <root>" in out
+    assert "item = <layer1: Sequential>" in out
+    assert "attr_type = ✓ Tensor" in out and "success: True" in out
+    assert "attr_type.jit_type = 'Tensor'" in out
+    assert "->" in out and "return attr_type, inferred" in out  # source from the snapshot
+    assert "infer_concrete_type_builder custom_layer1" in out  # where: the parent call
+    assert '"weights"' in out or "'weights'" in out
+    assert "no captured local 'nosuch'" in out
+
+
+def test_a_cut_short_snapshot_replays_to_its_last_whole_stop(tmp_path):
+    lines = open(SEED_113).read().splitlines()
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text("\n".join(lines[:30]) + "\n" + lines[30][:40])
+    proc = run_without_torch("replay", str(cut), input="g 999\nn 100\nq\n")
+    assert proc.returncode == 0
+    assert "cut short" in proc.stdout and "did not finish" in proc.stdout
+
+
+def test_not_a_snapshot_or_newer_version_exits_2(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"hello": 1}\n')
+    proc = run_without_torch("replay", str(bad), "--print")
+    assert proc.returncode == 2 and "is not a harness snapshot" in proc.stderr
+    newer = tmp_path / "newer.jsonl"
+    newer.write_text('{"kind": "header", "format": "harness-snapshot", "version": 9}\n')
+    proc = run_without_torch("replay", str(newer), "--print")
+    assert proc.returncode == 2 and "format version 9, newer" in proc.stderr
+
+
+def test_interactive_terminal_with_completion():
+    child = pexpect.spawn(sys.executable, ["-c", NO_TORCH, "replay", SEED_113], cwd=ROOT,
+                          encoding="utf-8", timeout=30, env={"NO_COLOR": "1", "TERM": "xterm"})
+    child.expect(r"\(replay #0\) ")
+    child.send("g 58\r")
+    child.expect(r"\(replay #58\) ")
+    child.send("p attr\t")  # tab completes the local's name
+    child.expect("attr_type")
+    child.send("\r")
+    child.expect("✓ Tensor")
+    child.expect(r"\(replay #58\) ")
+    child.send("q\r")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
