@@ -5,3 +5,7 @@ harness scripts a model under a programmatic debugger that stops at each of them
 every stop into a snapshot file (JSON Lines) that can be replayed and diffed without torch.
 """
 __version__ = "0.1.0"
+
+from .api import diff, load, run  # noqa: E402  (torch-free: recording happens in a child)
+
+__all__ = ["run", "load", "diff", "__version__"]

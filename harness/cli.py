@@ -167,7 +167,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     import json
 
     from . import snapshot
-    from .diff import diff
+    from .compare import diff
     from .render_diff import diff_lines
 
     report = diff(snapshot.read(args.a), snapshot.read(args.b))
@@ -182,7 +182,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def cmd_matrix(args: argparse.Namespace) -> int:
     from . import scenario as scenario_mod
     from . import snapshot
-    from .diff import diff
+    from .compare import diff
     from .matrix import check_pythons, record_all
     from .render_diff import diff_lines
 

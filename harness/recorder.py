@@ -21,6 +21,7 @@ from .values import Encoder
 
 # Arguments that name the module a torch function is working on, in order of preference.
 SUBJECT_ARGS = ("nn_module", "obj", "mod", "module", "self")
+SUBJECT_SEARCH_DEPTH = 8  # callers looked at when no enclosing target call names a module
 
 Sink = Callable[[dict], None]
 
@@ -124,6 +125,24 @@ class Engine:
         return None
 
     def _subject(self, frame: Any, parent: Optional[_Call]) -> Optional[str]:
+        """The module this call works on: its own argument, else the enclosing target call's,
+        else (no enclosing target listed, e.g. infer_type alone) the nearest caller's."""
+        found, subject = self._subject_argument(frame)
+        if found:
+            return subject
+        if parent is not None:
+            return parent.subject
+        caller = frame.f_back
+        for _ in range(SUBJECT_SEARCH_DEPTH):
+            if caller is None:
+                break
+            found, subject = self._subject_argument(caller)
+            if found:
+                return subject
+            caller = caller.f_back
+        return None
+
+    def _subject_argument(self, frame: Any):
         code = frame.f_code
         args = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
         f_locals = frame.f_locals
@@ -131,8 +150,8 @@ class Engine:
             if name in args:
                 value = f_locals.get(name)
                 if self.is_subject(value):
-                    return self.encoder.name_of(value)
-        return parent.subject if parent else None
+                    return True, self.encoder.name_of(value)
+        return False, None
 
     def _stop(self, call: _Call, event: str, frame: Any, extra: Optional[dict],
               line: Optional[int] = None) -> None:

@@ -144,15 +144,11 @@ def stop_line(stop: dict, style: Style, width: int = SHORT_WIDTH) -> str:
 
 def _short_local(name: str, value: Any, captured: dict, width: int) -> str:
     """A return value that only repeats captured locals is shown by their names."""
-    if name == "return" and isinstance(value, dict) and value.get("type") == "tuple":
-        names = []
-        for item in value["items"]:
-            same = [n for n, v in captured.items() if n != "return" and v == item]
-            if not same:
-                break
-            names.append(same[0])
-        else:
-            return "(" + ", ".join(names) + ")"
+    from .snapshot import echoed_return
+
+    echoes = echoed_return(captured) if name == "return" else None
+    if echoes is not None and value.get("type") == "tuple":
+        return "(" + ", ".join(echoes) + ")"
     return short(value, width)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import List
 
-from .diff import DiffReport, identity_text
+from .compare import DiffReport, identity_text
 from .render import Style, short
 
 SHOWN_PER_GROUP = 12  # per function and kind; --format json has everything

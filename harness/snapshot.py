@@ -26,6 +26,33 @@ def dumps(record: dict) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(", ", ": "))
 
 
+def return_as_references(captured: dict) -> Any:
+    """A stop's return value with each tuple item that repeats a captured local replaced by
+    {"type": "local", "name": ...}. `infer_type` returns `(attr_type, inferred)`: showing or
+    diffing both the locals and the return would say everything twice."""
+    value = captured.get("return")
+    if not (isinstance(value, dict) and value.get("type") == "tuple"):
+        return value
+    items = []
+    for item in value["items"]:
+        same = [n for n, v in captured.items() if n != "return" and v == item]
+        items.append({"type": "local", "name": same[0]} if same else item)
+    return {**value, "items": items}
+
+
+def echoed_return(captured: dict) -> Optional[List[str]]:
+    """The captured locals that the return value only repeats, or None if it says more."""
+    value = return_as_references(captured)
+    if not isinstance(value, dict):
+        return None
+    if value.get("type") == "local":
+        return [value["name"]]
+    if value.get("type") == "tuple" and all(
+            isinstance(i, dict) and i.get("type") == "local" for i in value["items"]):
+        return [i["name"] for i in value["items"]]
+    return None
+
+
 class SnapshotWriter:
     def __init__(self, path: str):
         self.path = path
@@ -82,6 +109,21 @@ class Snapshot:
         for name, value in locals_equal.items():
             found = [s for s in found if name in s["locals"] and s["locals"][name] == value]
         return found
+
+
+    def stop(self, function: Optional[str] = None, event: Optional[str] = None,
+             **locals_equal: Any) -> dict:
+        """The one stop matching (see `find`); LookupError naming what matched otherwise.
+
+        Values compare as encoded: `snap.stop("infer_type", name="weights")`."""
+        found = self.find(function, event, **locals_equal)
+        if len(found) != 1:
+            what = ", ".join([repr(function)] * bool(function) + [f"event={event!r}"] * bool(event)
+                             + [f"{k}={v!r}" for k, v in locals_equal.items()])
+            raise LookupError(f"{len(found)} stops match {what} in {self.path}"
+                              + (f" (#{', #'.join(str(s['index']) for s in found[:10])})"
+                                 if found else ""))
+        return found[0]
 
 
 def read(path: str) -> Snapshot:

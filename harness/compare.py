@@ -16,7 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-from .snapshot import Snapshot
+from .snapshot import Snapshot, return_as_references
 
 HEADER_FIELDS = ("torch", "python", "backend", "optimize", "hashseed")
 
@@ -80,6 +80,13 @@ class DiffReport:
         # The header's torch and Python versions are context, not a difference in the walk.
         return not (c["only_a"] or c["only_b"] or c["changed"] or c["sources"]
                     or self.warnings[0] or self.warnings[1] or self.outcome or self.scenario)
+
+    def text(self, color: bool = False) -> str:
+        """The report as `harness diff` prints it."""
+        from .render import Style
+        from .render_diff import diff_lines
+
+        return "\n".join(diff_lines(self, Style(color)))
 
     def to_data(self) -> dict:
         def stop_ref(s: dict) -> dict:
@@ -226,7 +233,7 @@ def diff(a: Snapshot, b: Snapshot) -> DiffReport:
         left, right = ia.get(ident, []), ib.get(ident, [])
         for x, y in zip(left, right):
             report.paired += 1
-            changes = value_changes(x["locals"], y["locals"])
+            changes = value_changes(_compared(x["locals"]), _compared(y["locals"]))
             if x.get("absent") != y.get("absent"):
                 changes.append(ValueChange("(absent)", x.get("absent"), y.get("absent")))
             if changes:
@@ -246,6 +253,14 @@ def diff(a: Snapshot, b: Snapshot) -> DiffReport:
     if oa != ob:
         report.outcome = (oa, ob)
     return report
+
+
+def _compared(captured: dict) -> dict:
+    """Locals as compared: the parts of a return value that repeat captured locals stand as
+    references to them, so a change is reported once, at the local, not again at `return`."""
+    if "return" not in captured:
+        return captured
+    return {**captured, "return": return_as_references(captured)}
 
 
 def compare_sources(src_a: dict, src_b: dict) -> SourceChange:

@@ -1,0 +1,157 @@
+"""The pytest plugin, driven with pytester as a user's project would use it."""
+import sys
+import textwrap
+
+import pytest
+
+MODEL = '''
+import torch
+import torch.nn as nn
+
+
+class Tiny(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+        self.factor = {factor}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(x) * self.factor
+'''
+
+SCENARIO = '''
+version: 1
+name: tiny
+description: how Tiny's attributes are typed
+model:
+  factory: models/tiny_model.py:Tiny
+breakpoints:
+  - function: torch.jit._recursive.infer_concrete_type_builder.<locals>.infer_type
+    capture: [name, attr_type]
+    key: [name]
+'''
+
+
+@pytest.fixture
+def project(pytester):
+    pytester.makeini("[pytest]\nharness_scenarios = scenarios/*.yaml\n")
+    pytester.mkdir("scenarios")
+    pytester.mkdir("scenarios/models")
+    set_factor(pytester, "2")
+    (pytester.path / "scenarios" / "tiny.yaml").write_text(SCENARIO)
+    return pytester
+
+
+def set_factor(pytester, factor):
+    (pytester.path / "scenarios" / "models" / "tiny_model.py").write_text(
+        MODEL.format(factor=factor))
+
+
+def golden(pytester):
+    found = list((pytester.path / "scenarios" / "__snapshots__" / "tiny").glob("torch-*.jsonl"))
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_missing_golden_fails_and_says_how_to_create_it(project):
+    result = project.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*no golden snapshot for torch 2.13*run `pytest --harness-update` to record it*"])
+
+
+def test_update_then_pass_then_model_change_fails_with_a_diff_then_update_fixes(project):
+    result = project.runpytest("--harness-update")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*harness: 1 golden snapshots written*"])
+    assert golden(project).name == "torch-2.13.jsonl"
+
+    project.runpytest().assert_outcomes(passed=1)
+
+    set_factor(project, "2.5")  # the attribute's type changes: int -> float
+    result = project.runpytest()
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "return <root> name=factor" in out
+    assert "attr_type.jit_type: 'int'  →  'float'" in out
+    assert "return[0]" not in out  # the return only echoes attr_type: reported once
+    assert "if the change is expected: pytest --harness-update" in out
+    assert '"kind": "stop"' not in out  # a diff report, not a JSON dump
+
+    project.runpytest("--harness-update").assert_outcomes(passed=1)
+    project.runpytest().assert_outcomes(passed=1)
+
+
+def test_corrupt_golden_is_a_clear_error(project):
+    project.runpytest("--harness-update").assert_outcomes(passed=1)
+    golden(project).write_text("{ this is not a snapshot\n")
+    result = project.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*the golden snapshot cannot be read*not a harness snapshot*"])
+
+
+def test_without_the_ini_option_nothing_is_collected(pytester):
+    pytester.mkdir("scenarios")
+    (pytester.path / "scenarios" / "tiny.yaml").write_text(SCENARIO)
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+def test_harness_run_fixture_in_a_hand_written_test(project):
+    project.makepyfile(test_by_hand='''
+        def test_factor_is_typed_as_int(harness_run):
+            snap = harness_run("scenarios/tiny.yaml")
+            assert snap.outcome == "ok"
+            stop = snap.stop("infer_type", name="factor")
+            assert stop["locals"]["attr_type"]["jit_type"] == "int"
+
+        def test_a_dict_scenario(harness_run):
+            snap = harness_run({"version": 1, "name": "d",
+                                "model": {"factory": "scenarios/models/tiny_model.py:Tiny"},
+                                "breakpoints": [{"function":
+                                    "torch.jit._recursive.create_script_module",
+                                    "at": "enter", "capture": ["nn_module"]}]})
+            assert snap.stop("create_script_module")["subject"] == ""
+    ''')
+    project.runpytest("-p", "no:cacheprovider", "test_by_hand.py").assert_outcomes(passed=2)
+
+
+@pytest.fixture(scope="session")
+def torch_imported():
+    """pytester snapshots sys.modules when it is set up and restores it afterwards: torch
+    first imported inside an in-process run would be dropped, and torch cannot be imported a
+    second time in one process (torch._C does not initialise twice). Session-scoped fixtures
+    are set up first, so torch is in the snapshot."""
+    from harness.session import import_torch
+
+    return import_torch()
+
+
+def test_no_trace_hook_is_left_behind(torch_imported, project):
+    """Even recording in-process inside the pytest process puts the trace function back."""
+    project.makepyfile(test_in_process='''
+        def test_in_process(harness_run):
+            snap = harness_run("scenarios/tiny.yaml", in_process=True)
+            assert snap.outcome == "ok"
+    ''')
+
+    def tracer(frame, event, arg):
+        return None
+
+    before = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        project.runpytest("test_in_process.py").assert_outcomes(passed=1)
+        assert sys.gettrace() is tracer
+    finally:
+        sys.settrace(before)
+
+
+def test_works_with_xdist(project):
+    pytest.importorskip("xdist")
+    project.runpytest("--harness-update").assert_outcomes(passed=1)
+    (project.path / "scenarios" / "tiny_copy.yaml").write_text(
+        SCENARIO.replace("name: tiny", "name: tiny-copy"))
+    project.runpytest("--harness-update", "scenarios/tiny_copy.yaml").assert_outcomes(passed=1)
+    result = project.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
