@@ -19,10 +19,18 @@ def run_job(job: dict) -> int:
     from .session import record
 
     scenario = Scenario.from_job(job["scenario"])
-    printer = render.LivePrinter(quiet=job.get("quiet", False), color=job.get("color"))
+    interactive = job.get("interactive", False)
+    printer = render.LivePrinter(quiet=job.get("quiet", False), color=job.get("color"),
+                                 show_stops=not interactive)  # the debugger shows them
+    debugger = None
+    if interactive:
+        from .debugger import create
+
+        debugger = create(color=job.get("color"))
     try:
         result = record(scenario, output=job.get("output"), backend=job.get("backend", "auto"),
-                        save_scripted=job.get("save_scripted"), sink=printer)
+                        save_scripted=job.get("save_scripted"), sink=printer,
+                        debugger=debugger)
     except HarnessError as exc:
         render.error(str(exc))
         return exc.exit_code

@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--in-process", action="store_true",
                      help="record in this process instead of a fresh one (torch's type caches "
                           "then carry over between runs)")
+    run.add_argument("-i", "--interactive", action="store_true",
+                     help="step the scenario's stops live in pdb++ (record stops with `record`)")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the outcome")
     add_color_options(run)
     run.set_defaults(handler=cmd_run)
@@ -135,7 +137,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise HarnessError(str(exc)) from None
     job = {"scenario": scenario.to_data(), "output": args.output, "backend": args.backend,
-           "save_scripted": args.save_scripted, "quiet": args.quiet, "color": args.color}
+           "save_scripted": args.save_scripted, "quiet": args.quiet, "color": args.color,
+           "interactive": args.interactive}
     if args.in_process:
         from .child import run_job
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_FAILED = 1  # the scripted model failed (run), or differences were found (diff)
 EXIT_USAGE = 2  # bad usage or bad input
+EXIT_STOPPED = 3  # the user quit the debugger before the run finished
 
 
 class HarnessError(Exception):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import tempfile
 
@@ -24,11 +25,17 @@ def child_environment() -> dict:
 
 
 def run_child(job: dict, python: str, capture: bool = False) -> subprocess.CompletedProcess:
-    """Run one job; with `capture`, its output comes back instead of reaching the terminal."""
+    """Run one job; with `capture`, its output comes back instead of reaching the terminal.
+
+    An interactive job owns the terminal: Ctrl-C belongs to its debugger, so this process
+    ignores it until the child is done."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(job, f)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if job.get("interactive") else None
     try:
         return subprocess.run([python, "-m", "harness.child", f.name], env=child_environment(),
                               capture_output=capture, text=True)
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
         os.unlink(f.name)

@@ -92,7 +92,7 @@ def _short(v: Any, width: int) -> str:
     if "repr" in v:
         return v["repr"]
     if "message" in v:
-        return f"{kind}: {_plain(v['message'])}"
+        return f"{kind}: {' '.join(_plain(v['message']).split())}"
     return kind
 
 
@@ -136,13 +136,13 @@ def stop_line(stop: dict, style: Style, width: int = SHORT_WIDTH) -> str:
     head = (f"{style.dim('#%-4d' % stop['index'])} {style.cyan(function_label(stop['function']))}"
             f" {style.yellow(stop['event'])} {style.green(subject_name(stop.get('subject')))}")
     captured = stop["locals"]
-    parts = [f"{name}={_short_local(name, value, captured, width)}"
+    parts = [f"{name}={short_local(name, value, captured, width)}"
              for name, value in captured.items()]
     parts += [f"{name}={style.dim('<absent>')}" for name in stop.get("absent", ())]
     return head + ("  " + "  ".join(parts) if parts else "")
 
 
-def _short_local(name: str, value: Any, captured: dict, width: int) -> str:
+def short_local(name: str, value: Any, captured: dict, width: int = SHORT_WIDTH) -> str:
     """A return value that only repeats captured locals is shown by their names."""
     from .snapshot import echoed_return
 
@@ -202,7 +202,9 @@ def outcome_lines(stops: List[dict], end: Optional[dict], style: Style) -> List[
         name = end.get("scripted", {}).get("qualified_name", "")
         return [style.green(f"outcome: ok: scripted into {name}")]
     if outcome == "stopped":
-        return [style.yellow(f"outcome: stopped: {end.get('stopped_by', 'interrupted')}")]
+        seen = f" after {end['stops_seen']} stops" if "stops_seen" in end else ""
+        return [style.yellow(f"outcome: stopped{seen}: {end.get('stopped_by', 'interrupted')}; "
+                             f"{end['stops']} stops recorded")]
     err = end["error"]
     lines = [style.red(f"outcome: error while {'scripting' if err['phase'] == 'script' else 'building the model'}"),
              style.red(f"{err['type']}: ") + err["message"]]
@@ -222,9 +224,11 @@ def outcome_lines(stops: List[dict], end: Optional[dict], style: Style) -> List[
 class LivePrinter:
     """The sink `harness run` uses: a line per stop as it happens, the summary at the end."""
 
-    def __init__(self, stream: IO[str] = None, quiet: bool = False, color: Optional[bool] = None):
+    def __init__(self, stream: IO[str] = None, quiet: bool = False, color: Optional[bool] = None,
+                 show_stops: bool = True):
         self.stream = stream or sys.stdout
         self.quiet = quiet
+        self.show_stops = show_stops and not quiet
         self.style = Style.for_stream(self.stream, color)
         self.stops: List[dict] = []
         self.end: Optional[dict] = None
@@ -233,7 +237,7 @@ class LivePrinter:
         kind = record.get("kind")
         if kind == "stop":
             self.stops.append(record)
-            if not self.quiet:
+            if self.show_stops:
                 print(stop_line(record, self.style), file=self.stream, flush=True)
         elif kind == "end":
             self.end = record

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, List, Optional
 
 from . import __version__, backends, builder_log
-from .errors import HarnessError, ScenarioError
+from .errors import EXIT_STOPPED, HarnessError
 from .recorder import Engine, WatchedBreakpoint
 from .scenario import Scenario
 from .snapshot import FORMAT, VERSION, SnapshotWriter
@@ -75,17 +75,20 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.outcome == "ok" else 1
+        return {"ok": 0, "stopped": EXIT_STOPPED}.get(self.outcome, 1)
 
 
 def record(scenario: Scenario, output: Optional[str] = None, backend: str = "auto",
            save_scripted: Optional[str] = None, sink: Optional[Callable[[dict], None]] = None,
-           on_stop: Optional[Callable[[dict, Any], None]] = None) -> RunResult:
+           debugger: Any = None) -> RunResult:
+    """Record one run. With a `debugger` (see `harness.debugger`), it is the tracer: each stop
+    prompts, and stops reach the snapshot only when the user records them."""
+    __tracebackhide__ = True  # noqa: F841 - pdb++ (and pytest) leave this frame out of stacks
     torch = import_torch()
     from . import model_loader, torch_values
 
     try:
-        backend_name = backends.choose(backend)
+        backend_name = debugger.name if debugger is not None else backends.choose(backend)
     except ValueError as exc:
         raise HarnessError(str(exc)) from None
     try:
@@ -98,14 +101,19 @@ def record(scenario: Scenario, output: Optional[str] = None, backend: str = "aut
 
     with SnapshotWriter(output) as writer:
         def emit(rec: dict) -> None:
-            writer.write(rec)
+            if debugger is None or rec["kind"] != "stop":
+                writer.write(rec)
             if sink is not None:
                 sink(rec)
 
         emit(_header(scenario, torch.__version__, backend_name))
         engine = Engine(watched, encoder, emit,
-                        is_subject=lambda v: isinstance(v, torch.nn.Module), on_stop=on_stop)
-        tracer = backends.create(backend_name, engine)
+                        is_subject=lambda v: isinstance(v, torch.nn.Module))
+        if debugger is not None:
+            debugger.bind(engine, writer.write)
+            tracer = debugger
+        else:
+            tracer = backends.create(backend_name, engine)
         scripted = error = None
         phase = "build"
         stopped_by: Optional[BaseException] = None
@@ -120,13 +128,24 @@ def record(scenario: Scenario, output: Optional[str] = None, backend: str = "aut
                 torch_values.name_model(encoder, model)
                 phase = "script"
                 scripted = torch.jit.script(model)
-            except Exception as exc:
-                error = exc
-            except BaseException as exc:  # KeyboardInterrupt, or quitting the debugger
-                stopped_by = exc
+            except BaseException as exc:  # noqa: B902 - sorted out just below
+                if _is_debugger_quit(exc) or not isinstance(exc, Exception):
+                    stopped_by = exc  # quitting the debugger, KeyboardInterrupt
+                else:
+                    error = exc
             finally:
                 tracer.stop()
+            if debugger is not None and debugger.h_quit and stopped_by is None:
+                # torch caught the BdbQuit somewhere (it catches Exception around scripting
+                # function attributes) and went on untraced: the user still stopped the run.
+                import bdb
+
+                stopped_by, scripted, error = bdb.BdbQuit(), None, None
+            if error is not None and debugger is not None:
+                debugger.post_mortem(error)
         end = _end(engine, scripted, error, phase, stopped_by, caught)
+        if debugger is not None:  # the file holds the stops the user recorded
+            end["stops_seen"], end["stops"] = engine.stops, len(debugger.h_recorded)
         emit(end)
     if scripted is not None and save_scripted:
         torch.jit.save(scripted, save_scripted)

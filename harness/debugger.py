@@ -1,0 +1,380 @@
+"""Step a scenario live in pdb++: the scenario's stops become debugger prompts on real frames.
+
+In interactive mode the debugger itself is the tracer: a `pdb.Pdb` subclass (pdb++'s when it
+is installed) whose `dispatch_call` / `dispatch_line` / `dispatch_return` first feed the same
+recorder engine as the other backends (so `at`, `when` and capture behave exactly as in
+`harness run`), then do pdb's own bookkeeping, so `step`, `next`, `return`, `until` and the rest
+work as in any session. Two things differ from plain pdb, both on purpose:
+- `continue` keeps the trace function (plain Bdb drops it when it has no breakpoints), so the
+  run goes on to the next scenario stop; frames that are neither watched nor being stepped get
+  no local trace, which keeps the cost down;
+- pdb's own "--Call--"/"--Return--" prompt is skipped when a scenario stop has just prompted
+  on the same frame and event.
+
+Stops are shown at each prompt but written to the snapshot only when the user says so
+(`record`, `record all`). Quitting raises pdb's BdbQuit through torch; the session writes the
+snapshot's end as "stopped". When scripting fails, a post-mortem prompt opens on the innermost
+watched frame of the traceback.
+"""
+from __future__ import annotations
+
+import dis
+import json
+import pprint
+import sys
+from typing import Any, Callable, List, Optional, Tuple
+
+from .render import Style, short, short_local, stop_line, subject_name
+
+_RETURN_OPS = {dis.opmap[name] for name in ("RETURN_VALUE", "RETURN_CONST") if name in dis.opmap}
+
+
+def debugger_base() -> Tuple[type, Optional[str]]:
+    """pdb++'s Pdb, or the standard one with a line saying why."""
+    try:
+        import pdbpp
+
+        return pdbpp.Pdb, None
+    except ImportError:
+        import pdb
+
+        return pdb.Pdb, "pdb++ is not installed: using the standard pdb"
+
+
+def _returned_normally(frame) -> bool:
+    code = frame.f_code.co_code
+    return 0 <= frame.f_lasti < len(code) and code[frame.f_lasti] in _RETURN_OPS
+
+
+def create(stdin=None, stdout=None, color: Optional[bool] = None):
+    """A debugger ready to be bound to a run (`HarnessDebugger.bind`)."""
+    base, note = debugger_base()
+    cls = type("HarnessDebugger", (DebuggerMixin, base), {})
+    debugger = cls(stdin=stdin, stdout=stdout)
+    debugger.harness_setup(note, Style.for_stream(debugger.stdout, color))
+    return debugger
+
+
+class DebuggerMixin:
+    """Mixed in front of pdb.Pdb (or pdbpp.Pdb) by `create`."""
+
+    # -- set up ---------------------------------------------------------------------------
+    def harness_setup(self, note: Optional[str], style: Style) -> None:
+        self.prompt = "(harness) " if note else "(harness++) "
+        self.h_style = style
+        self.h_note = note
+        self.h_engine = None
+        self.h_write: Optional[Callable[[dict], None]] = None
+        self.h_stops: List[dict] = []  # every scenario stop so far
+        self.h_current: Optional[dict] = None
+        self.h_recorded: set = set()
+        self.h_record_all = False
+        self.h_skip_next: Optional[Tuple[Any, str]] = None  # (frame, event) already prompted
+        self.h_pending: dict = {}  # frame -> exception in flight, to tell unwinds from returns
+        self.h_previous_trace = None
+        self.h_quit = False
+        self.h_until = None  # `ns CONDITION`: the condition to wait for
+        self.h_focus = None  # post-mortem: the frame to show first
+        if not getattr(self.stdin, "isatty", lambda: False)():
+            self.use_rawinput = False  # commands piped in: read lines, no readline
+        config = getattr(self, "config", None)  # pdb++ colours even when piped, unless told
+        if config is not None and not style.enabled:
+            config.highlight = config.use_pygments = False
+
+    def bind(self, engine, write: Callable[[dict], None]) -> None:
+        self.h_engine, self.h_write = engine, write
+        engine.on_stop = self.harness_stop
+
+    def say(self, text: str) -> None:
+        print(text, file=self.stdout)
+
+    # -- the backend protocol (start / stop), as the other tracers --------------------------
+    name = "pdb"
+
+    def start(self) -> None:
+        if self.h_note:
+            self.say(self.h_note)
+        self.say(self.h_style.dim("harness: stopping at the scenario's breakpoints; "
+                                  "harness commands: ns (next stop), captured, stops, "
+                                  "record [all]; help harness"))
+        self.reset()
+        self.botframe = sys._getframe().f_back
+        self._set_stopinfo(self.botframe, None, -1)  # run until a scenario stop
+        self.h_previous_trace = sys.gettrace()
+        sys.settrace(self.trace_dispatch)
+
+    def stop(self) -> None:
+        sys.settrace(self.h_previous_trace)
+
+    # -- tracing --------------------------------------------------------------------------
+    def dispatch_call(self, frame, arg):
+        code = frame.f_code
+        if self.h_engine is not None and code in self.h_engine.by_code:
+            self.h_engine.on_enter(code, frame)
+            self._quit_if_asked()
+            super().dispatch_call(frame, arg)  # pdb's stepping may want this call too
+            self.h_skip_next = None
+            self._quit_if_asked()
+            return self.trace_dispatch  # watched frames are always traced: their return counts
+        return super().dispatch_call(frame, arg)
+
+    def dispatch_line(self, frame):
+        code = frame.f_code
+        engine = self.h_engine
+        if engine is not None and frame.f_lineno in engine.lines.get(code, ()):
+            engine.on_line(code, frame, frame.f_lineno)
+            self._quit_if_asked()
+            result = super().dispatch_line(frame)
+            self.h_skip_next = None
+            return result
+        return super().dispatch_line(frame)
+
+    def dispatch_return(self, frame, arg):
+        code = frame.f_code
+        engine = self.h_engine
+        if engine is not None and code in engine.by_code:
+            raised = self.h_pending.pop(frame, None)
+            if _returned_normally(frame):
+                engine.on_return(code, frame, arg)
+            else:
+                engine.on_unwind(code, frame, raised)
+            self._quit_if_asked()
+            result = super().dispatch_return(frame, arg)
+            self.h_skip_next = None
+            return result
+        return super().dispatch_return(frame, arg)
+
+    def dispatch_exception(self, frame, arg):
+        if self.h_engine is not None and frame.f_code in self.h_engine.by_code:
+            self.h_pending[frame] = arg[1]
+        return super().dispatch_exception(frame, arg)
+
+    def set_continue(self):
+        # Unlike Bdb, keep tracing without breakpoints: the scenario's stops are ours.
+        if getattr(self, "sticky", False):
+            self._sticky_skip_cls = True
+        self._set_stopinfo(self.botframe, None, -1)
+
+    def set_quit(self):
+        self.h_quit = True
+        super().set_quit()
+
+    def _quit_if_asked(self) -> None:
+        if self.quitting:
+            import bdb
+
+            raise bdb.BdbQuit
+
+    # pdb's own prompts, skipped when a scenario stop just prompted on the same event
+    def _skip(self, frame, event: str) -> bool:
+        if self.h_skip_next == (frame, event):
+            self.h_skip_next = None
+            return True
+        return False
+
+    def user_call(self, frame, argument_list):
+        if not self._skip(frame, "enter"):
+            super().user_call(frame, argument_list)
+
+    def user_line(self, frame):
+        if not self._skip(frame, "line"):
+            super().user_line(frame)
+
+    def user_return(self, frame, return_value):
+        if not self._skip(frame, "return"):
+            super().user_return(frame, return_value)
+
+    # -- scenario stops -------------------------------------------------------------------
+    def harness_stop(self, record: dict, frame) -> None:
+        self.h_stops.append(record)
+        if self.h_record_all:
+            self._write(record)
+        if self.h_until is not None:
+            try:
+                wanted = bool(eval(self.h_until, frame.f_globals, dict(frame.f_locals)))
+            except Exception:  # a name the condition uses is not a local here
+                wanted = False
+            if not wanted:
+                return  # not this one: run on to the next scenario stop
+            self.h_until = None
+        self.h_current = record
+        self._show_header(record)
+        self.h_skip_next = (frame, record["event"])
+        self.interaction(frame, None)
+
+    def _show_header(self, record: dict) -> None:
+        st = self.h_style
+        recorded = " (recorded)" if record["index"] in self.h_recorded else ""
+        self.say(st.bold(f"── harness stop #{record['index']}: {record['function']} "
+                         f"{record['event']}, module {subject_name(record.get('subject'))}"
+                         f"{recorded}"))
+        self._show_captured(record)
+
+    def _show_captured(self, record: dict) -> None:
+        captured = record["locals"]
+        for name, value in captured.items():
+            self.say(f"   {self.h_style.bold(name)} = {short_local(name, value, captured, 100)}")
+        for name in record.get("absent", ()):
+            self.say(f"   {self.h_style.bold(name)} = {self.h_style.dim('<absent>')}")
+
+    def _write(self, record: dict) -> None:
+        if record["index"] not in self.h_recorded and self.h_write is not None:
+            self.h_write(record)
+            self.h_recorded.add(record["index"])
+
+    def post_mortem(self, error: BaseException) -> None:
+        """Scripting failed: a prompt on the innermost watched frame of the traceback."""
+        tb = error.__traceback__
+        frames = []
+        while tb is not None:
+            frames.append(tb.tb_frame)
+            tb = tb.tb_next
+        watched = [f for f in frames if self.h_engine and f.f_code in self.h_engine.by_code]
+        self.h_focus = watched[-1] if watched else None
+        self.h_until = None
+        st = self.h_style
+        self.say(st.red(f"── scripting failed: {type(error).__name__}: "
+                        f"{str(error).strip().splitlines()[0] if str(error).strip() else ''}"))
+        if self.h_focus is not None:
+            self.say(st.bold(f"   at the innermost scenario frame: {self.h_focus.f_code.co_name} "
+                             f"(up/down to move; `where` for the whole stack)"))
+        else:
+            self.say(st.bold("   no scenario frame is on the failing stack: at the innermost "
+                             "frame"))
+        attribute = _failed_attribute(error)
+        if attribute:
+            for stop in self.h_stops:
+                if stop["locals"].get("name") == attribute:
+                    self.say("   typed at: " + stop_line(stop, st, width=120))
+        self.reset()
+        previous = sys.gettrace()
+        try:
+            self.interaction(None, error.__traceback__)
+        finally:
+            sys.settrace(previous)
+            self.h_focus = None
+
+    def setup(self, f, tb):
+        result = super().setup(f, tb)
+        focus = self.h_focus
+        if focus is not None:
+            for i, entry in enumerate(self.stack):
+                if entry[0] is focus:
+                    self.curindex = i
+                    self.curframe = focus
+                    self.curframe_locals = focus.f_locals
+        return result
+
+    # -- harness commands -----------------------------------------------------------------
+    def do_ns(self, arg):
+        """ns [CONDITION] | nextstop [CONDITION]
+        Continue to the next scenario stop, or to the next one where CONDITION (a Python
+        expression on that frame's locals, e.g. name == "weights") is true. pdb breakpoints
+        you set still stop too."""
+        if arg.strip():
+            try:
+                self.h_until = compile(arg.strip(), "<ns condition>", "eval")
+            except SyntaxError as exc:
+                self.error(f"not a Python expression: {exc.msg}")
+                return None
+        self.set_continue()
+        return 1
+
+    do_nextstop = do_ns
+
+    def do_captured(self, arg):
+        """captured
+        Show this scenario stop's captured locals again, as `harness run` shows them."""
+        if self.h_current is None:
+            self.say("no scenario stop yet")
+            return
+        self._show_header(self.h_current)
+
+    def do_stops(self, arg):
+        """stops
+        The scenario's breakpoints, and the stops so far (> marks the one we are at)."""
+        engine = self.h_engine
+        if engine is not None:
+            self.say(self.h_style.bold("breakpoints:"))
+            hits: dict = {}
+            for stop in self.h_stops:
+                hits[stop["breakpoint"]] = hits.get(stop["breakpoint"], 0) + 1
+            for bps in engine.by_code.values():
+                for bp in bps:
+                    self.say(f"  [{bp.index}] {bp.spec.function} at {bp.spec.at.describe()}"
+                             + (f" when {bp.spec.when}" if bp.spec.when else "")
+                             + f"  ({hits.get(bp.index, 0)} stops so far)")
+        self.say(self.h_style.bold(f"stops so far ({len(self.h_stops)}):"))
+        for stop in self.h_stops:
+            mark = ">" if stop is self.h_current else " "
+            rec = "*" if stop["index"] in self.h_recorded else " "
+            self.say(f"{mark}{rec}" + stop_line(stop, self.h_style, width=40))
+        self.say(self.h_style.dim("(* = recorded into the snapshot)"))
+
+    def do_record(self, arg):
+        """record [all]
+        Write this scenario stop into the snapshot; `record all` also writes every stop
+        from here on."""
+        if self.h_current is None:
+            self.say("no scenario stop to record yet")
+            return
+        self._write(self.h_current)
+        if arg.strip() == "all":
+            self.h_record_all = True
+            self.say(f"recorded stop #{self.h_current['index']}, and every stop from here on")
+        elif arg.strip():
+            self.say("usage: record [all]")
+        else:
+            self.say(f"recorded stop #{self.h_current['index']}")
+
+    def help_harness(self):
+        self.say("harness commands, beside all of pdb's:\n"
+                 "  ns [COND]      continue to the next scenario stop (c does the same), or to\n"
+                 "                 the next one where COND holds: ns name == \"weights\"\n"
+                 "  captured       show this stop's captured locals again\n"
+                 "  stops          the scenario's breakpoints and the stops so far\n"
+                 "  record [all]   write this stop (and, with all, every later one) into the "
+                 "snapshot\n"
+                 "  p / pp         show torch's InferredType, ConcreteModuleType(Builder) as data\n"
+                 "  q              quit: the snapshot so far is kept, marked stopped")
+
+    # -- readable torch values ------------------------------------------------------------
+    def _harness_encoded(self, value: Any) -> Optional[Any]:
+        """The harness encoding of torch values whose repr says nothing, else None."""
+        torch = sys.modules.get("torch")
+        if torch is None or self.h_engine is None:
+            return None
+        readable = (torch._C.InferredType, torch._C.ConcreteModuleType,
+                    torch._C.ConcreteModuleTypeBuilder)
+        if not isinstance(value, readable):
+            return None
+        return self.h_engine.encoder.encode(value)
+
+    def do_p(self, arg):
+        try:
+            value = self._getval(arg)
+        except Exception:
+            return  # _getval has printed the error
+        encoded = self._harness_encoded(value)
+        self.message(short(encoded, 200) if encoded is not None else repr(value))
+
+    def do_pp(self, arg):
+        try:
+            value = self._getval(arg)
+        except Exception:
+            return
+        encoded = self._harness_encoded(value)
+        if encoded is not None:
+            self.message(json.dumps(encoded, indent=2, ensure_ascii=False))
+        else:
+            self.message(pprint.pformat(value))
+
+    do_p.__doc__ = "p expression\nPrint the value (torch's InferredType & co. as data)."
+    do_pp.__doc__ = "pp expression\nPretty-print the value (torch's InferredType & co. as data)."
+
+
+def _failed_attribute(error: BaseException) -> Optional[str]:
+    import re
+
+    match = re.search(r"has no attribute '(\w+)'", str(error))
+    return match.group(1) if match else None
