@@ -18,16 +18,14 @@ watched frame of the traceback.
 """
 from __future__ import annotations
 
-import dis
 import json
 import pprint
 import sys
 from typing import Any, Callable, List, Optional, Tuple
 
-from .render import Style, short, short_local, stop_line, subject_name
-
-_RETURN_OPS = {dis.opmap[name] for name in ("RETURN_VALUE", "RETURN_CONST") if name in dis.opmap}
-
+from .backends.settrace import returned_normally
+from .render import Style, short, short_local, stop_line, subject_name, typed_stops
+from .session import failed_attribute
 
 def debugger_base() -> Tuple[type, Optional[str]]:
     """pdb++'s Pdb, or the standard one with a line saying why."""
@@ -39,11 +37,6 @@ def debugger_base() -> Tuple[type, Optional[str]]:
         import pdb
 
         return pdb.Pdb, "pdb++ is not installed: using the standard pdb"
-
-
-def _returned_normally(frame) -> bool:
-    code = frame.f_code.co_code
-    return 0 <= frame.f_lasti < len(code) and code[frame.f_lasti] in _RETURN_OPS
 
 
 def create(stdin=None, stdout=None, color: Optional[bool] = None):
@@ -134,7 +127,7 @@ class DebuggerMixin:
         engine = self.h_engine
         if engine is not None and code in engine.by_code:
             raised = self.h_pending.pop(frame, None)
-            if _returned_normally(frame):
+            if returned_normally(frame):
                 engine.on_return(code, frame, arg)
             else:
                 engine.on_unwind(code, frame, raised)
@@ -241,11 +234,8 @@ class DebuggerMixin:
         else:
             self.say(st.bold("   no scenario frame is on the failing stack: at the innermost "
                              "frame"))
-        attribute = _failed_attribute(error)
-        if attribute:
-            for stop in self.h_stops:
-                if stop["locals"].get("name") == attribute:
-                    self.say("   typed at: " + stop_line(stop, st, width=120))
+        for stop in typed_stops(self.h_stops, failed_attribute(error)):
+            self.say("   typed at: " + stop_line(stop, st, width=120))
         self.reset()
         previous = sys.gettrace()
         try:
@@ -372,9 +362,3 @@ class DebuggerMixin:
     do_p.__doc__ = "p expression\nPrint the value (torch's InferredType & co. as data)."
     do_pp.__doc__ = "pp expression\nPretty-print the value (torch's InferredType & co. as data)."
 
-
-def _failed_attribute(error: BaseException) -> Optional[str]:
-    import re
-
-    match = re.search(r"has no attribute '(\w+)'", str(error))
-    return match.group(1) if match else None

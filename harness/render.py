@@ -210,7 +210,7 @@ def outcome_lines(stops: List[dict], end: Optional[dict], style: Style) -> List[
              style.red(f"{err['type']}: ") + err["message"]]
     attribute = err.get("attribute")
     if attribute:
-        typed = [s for s in stops if s["locals"].get("name") == attribute]
+        typed = typed_stops(stops, attribute)
         if typed:
             lines.append(style.bold(f"the attribute {attribute!r} was typed at:"))
             lines.extend("  " + stop_line(s, style, width=200) for s in typed)
@@ -219,6 +219,11 @@ def outcome_lines(stops: List[dict], end: Optional[dict], style: Style) -> List[
                                    "on infer_concrete_type_builder.<locals>.infer_type "
                                    "capturing name and attr_type to see how it was typed"))
     return lines
+
+
+def typed_stops(stops: List[dict], attribute: Optional[str]) -> List[dict]:
+    """The stops that captured `name` == the failing attribute: where it was typed."""
+    return [s for s in stops if attribute and s["locals"].get("name") == attribute]
 
 
 class LivePrinter:

@@ -180,6 +180,12 @@ def _header(scenario: Scenario, torch_version: str, backend_name: str) -> dict:
 _NO_ATTRIBUTE = re.compile(r"has no attribute '(\w+)'")
 
 
+def failed_attribute(error: BaseException) -> Optional[str]:
+    """The attribute in torch's "Module 'X' has no attribute 'y'", the error this tool is for."""
+    match = _NO_ATTRIBUTE.search(str(error))
+    return match.group(1) if match else None
+
+
 def _end(engine: Engine, scripted: Any, error: Optional[BaseException], phase: str,
          stopped_by: Optional[BaseException], caught: list) -> dict:
     end: dict = {"kind": "end", "outcome": "ok", "stops": engine.stops}
@@ -192,9 +198,9 @@ def _end(engine: Engine, scripted: Any, error: Optional[BaseException], phase: s
         end["error"] = {"type": type_name(type(error)),
                         "message": relative_paths_in(strip_addresses(str(error))),
                         "phase": phase}
-        match = _NO_ATTRIBUTE.search(str(error))
-        if match:
-            end["error"]["attribute"] = match.group(1)
+        attribute = failed_attribute(error)
+        if attribute:
+            end["error"]["attribute"] = attribute
     else:
         end["scripted"] = {"qualified_name": scripted._c._type().qualified_name()}
     end["warnings"] = _warnings(caught)

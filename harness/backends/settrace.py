@@ -14,7 +14,8 @@ import sys
 _RETURN_OPS = {dis.opmap[name] for name in ("RETURN_VALUE", "RETURN_CONST") if name in dis.opmap}
 
 
-def _returned_normally(frame) -> bool:
+def returned_normally(frame) -> bool:
+    """True at a 'return' event for a real return, False when an exception leaves."""
     code = frame.f_code.co_code
     return 0 <= frame.f_lasti < len(code) and code[frame.f_lasti] in _RETURN_OPS
 
@@ -37,7 +38,7 @@ class SettraceBackend:
                     engine.on_line(frame.f_code, frame, frame.f_lineno)
             elif event == "return":
                 raised = pending.pop(id(frame), None)
-                if _returned_normally(frame):
+                if returned_normally(frame):
                     engine.on_return(frame.f_code, frame, arg)
                 else:
                     engine.on_unwind(frame.f_code, frame, raised)
