@@ -120,3 +120,11 @@ def test_diff_needs_no_torch(seed_run):
     assert proc.returncode == 1, proc.stderr
     assert "torch: 1.13.1+cu117 → 2.14.1+cu130" in proc.stdout
     assert "code changed" in proc.stdout
+
+
+def test_torch_2_14_to_2_15_changed_nothing_on_the_shipped_scenarios():
+    for scenario in ("seed_walk", "seed_walk_no_branch", "failing_attribute", "containers"):
+        proc = run_without_torch("diff", real_snapshot(scenario, "2.14.1"),
+                                 real_snapshot(scenario, "2.15.0"))
+        assert proc.returncode == 0, (scenario, proc.stdout)
+        assert "torch: 2.14.1+cu130 → 2.15.0+cu132" in proc.stdout
