@@ -8,6 +8,7 @@ it in an environment that holds only torch.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 
 from . import render
@@ -34,11 +35,18 @@ def run_job(job: dict) -> int:
     except HarnessError as exc:
         render.error(str(exc))
         return exc.exit_code
+    except KeyboardInterrupt:  # the snapshot's end already says "stopped"
+        printer.finish(job.get("output") or "(default path)")
+        render.error("interrupted")
+        return 130
     printer.finish(result.path)
     return result.exit_code
 
 
 def main(argv=None) -> int:
+    # The parent ignores Ctrl-C while this runs, and an ignored signal stays ignored across
+    # exec: take it back, so that Ctrl-C stops this run (and reaches the debugger).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
         print("usage: python -m harness.child JOB.json", file=sys.stderr)

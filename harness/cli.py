@@ -132,6 +132,11 @@ def load_scenario(args: argparse.Namespace):
 
 def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args)
+    if args.save_scripted:
+        folder = os.path.dirname(os.path.abspath(args.save_scripted))
+        if not os.path.isdir(folder):
+            raise HarnessError(f"--save-scripted {args.save_scripted}: folder {folder} does "
+                               "not exist")
     try:
         backends.choose(args.backend)
     except ValueError as exc:
@@ -145,7 +150,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return run_job(job)
     from .process import run_child
 
-    return run_child(job, sys.executable).returncode
+    return run_child(job, sys.executable, child_handles_interrupt=True).returncode
 
 
 # -- replay, diff, matrix (snapshot files only: no torch) ------------------------------------

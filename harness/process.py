@@ -24,14 +24,17 @@ def child_environment() -> dict:
     return env
 
 
-def run_child(job: dict, python: str, capture: bool = False) -> subprocess.CompletedProcess:
+def run_child(job: dict, python: str, capture: bool = False,
+              child_handles_interrupt: bool = False) -> subprocess.CompletedProcess:
     """Run one job; with `capture`, its output comes back instead of reaching the terminal.
 
-    An interactive job owns the terminal: Ctrl-C belongs to its debugger, so this process
-    ignores it until the child is done."""
+    With `child_handles_interrupt` (the command line), Ctrl-C, which the terminal sends to both
+    processes, is left to the child: it closes its snapshot as "stopped" (or hands Ctrl-C to
+    its debugger) and exits, and this process waits for it instead of killing it mid-write."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(job, f)
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if job.get("interactive") else None
+    previous = (signal.signal(signal.SIGINT, signal.SIG_IGN)
+                if child_handles_interrupt or job.get("interactive") else None)
     try:
         return subprocess.run([python, "-m", "harness.child", f.name], env=child_environment(),
                               capture_output=capture, text=True)

@@ -237,9 +237,11 @@ class LivePrinter:
         self.style = Style.for_stream(self.stream, color)
         self.stops: List[dict] = []
         self.end: Optional[dict] = None
+        self.started = False  # a header was written: there is a snapshot to point at
 
     def __call__(self, record: dict) -> None:
         kind = record.get("kind")
+        self.started = True
         if kind == "stop":
             self.stops.append(record)
             if self.show_stops:
@@ -248,8 +250,11 @@ class LivePrinter:
             self.end = record
 
     def finish(self, path: str) -> None:
-        for line in summary(self.stops, self.end, path, self.style, self.quiet):
-            print(line, file=self.stream)
+        if not self.started:
+            print("no snapshot written: stopped before the run began", file=self.stream)
+        else:
+            for line in summary(self.stops, self.end, path, self.style, self.quiet):
+                print(line, file=self.stream)
         self.stream.flush()
 
 

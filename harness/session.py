@@ -148,7 +148,11 @@ def record(scenario: Scenario, output: Optional[str] = None, backend: str = "aut
             end["stops_seen"], end["stops"] = engine.stops, len(debugger.h_recorded)
         emit(end)
     if scripted is not None and save_scripted:
-        torch.jit.save(scripted, save_scripted)
+        try:
+            torch.jit.save(scripted, save_scripted)
+        except (OSError, RuntimeError) as exc:
+            raise HarnessError(f"the run is recorded in {output}, but the scripted module "
+                               f"could not be saved to {save_scripted}: {exc}") from None
     if stopped_by is not None and not _is_debugger_quit(stopped_by):
         raise stopped_by
     return RunResult(outcome=end["outcome"], stops=engine.stops, path=output, end=end,

@@ -57,8 +57,12 @@ class SnapshotWriter:
     def __init__(self, path: str):
         self.path = path
         parent = os.path.dirname(os.path.abspath(path))
-        os.makedirs(parent, exist_ok=True)
-        self._file: Optional[IO[str]] = open(path, "w", encoding="utf-8")
+        try:
+            os.makedirs(parent, exist_ok=True)
+            self._file: Optional[IO[str]] = open(path, "w", encoding="utf-8")
+        except OSError as exc:
+            raise SnapshotError(f"cannot write the snapshot to {path}: "
+                                f"{exc.strerror or exc}") from None
 
     def write(self, record: dict) -> None:
         if self._file is None:

@@ -155,3 +155,46 @@ def test_targets_lists_the_seed_functions_with_a_filter():
     assert "torch.jit._recursive.infer_concrete_type_builder.<locals>.infer_type" in names
     assert all("infer_" in n for n in names)
     assert "torch/jit/_recursive.py:" in proc.stdout
+
+
+def test_ctrl_c_closes_the_snapshot_as_stopped(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    marker, out = tmp_path / "started", tmp_path / "s.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness", "run", "--model",
+         "tests/samples/slow_model.py:Slow", "--args", f"['{marker}']", "-o", str(out)],
+        start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not marker.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stdout + stderr
+    assert "Traceback" not in stderr and "interrupted" in stderr
+    assert "outcome: stopped: KeyboardInterrupt" in stdout
+    assert read_jsonl(out)[-1]["outcome"] == "stopped"
+
+
+def test_unwritable_outputs_are_bad_input(tmp_path):
+    missing = tmp_path / "no" / "such"
+    (tmp_path / "no").write_text("a file where a folder should be")
+    proc = run_harness("run", "scenarios/containers.yaml", "-o", str(missing / "s.jsonl"))
+    assert proc.returncode == 2 and "cannot write the snapshot to" in proc.stderr
+    proc = run_harness("run", "scenarios/containers.yaml", "--save-scripted",
+                       str(tmp_path / "absent" / "m.pt"))
+    assert proc.returncode == 2 and "--save-scripted" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_model_whose_constructor_fails_exits_1_with_its_error(tmp_path):
+    model = tmp_path / "boom.py"
+    model.write_text("import torch\nclass Boom(torch.nn.Module):\n    def __init__(self):\n"
+                     "        super().__init__()\n        raise ValueError('bad config')\n")
+    proc = run_harness("run", "--model", f"{model}:Boom", "-o", str(tmp_path / "b.jsonl"))
+    assert proc.returncode == 1
+    assert "outcome: error while building the model" in proc.stdout
+    assert "ValueError: bad config" in proc.stdout
