@@ -148,9 +148,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         from .child import run_job
 
         return run_job(job)
-    from .process import run_child
+    from .process import interrupts_left_to_children, run_child
 
-    return run_child(job, sys.executable, child_handles_interrupt=True).returncode
+    with interrupts_left_to_children():
+        return run_child(job, sys.executable).returncode
 
 
 # -- replay, diff, matrix (snapshot files only: no torch) ------------------------------------
@@ -197,7 +198,10 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     scenario = scenario_mod.load(args.scenario)
     check_pythons(args.python)
     out_dir = args.output or os.path.join("snapshots", scenario.name, "matrix")
-    runs = record_all(scenario, args.python, out_dir, backend=args.backend)
+    from .process import interrupts_left_to_children
+
+    with interrupts_left_to_children():
+        runs = record_all(scenario, args.python, out_dir, backend=args.backend)
     failed = [r for r in runs if r.code not in (0, 1) or not os.path.exists(r.path)]
     for run in failed:
         render.error(f"recording with {run.python} failed (exit {run.code}):\n"

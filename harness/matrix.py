@@ -54,7 +54,7 @@ def record_all(scenario: Scenario, pythons: List[str], out_dir: str, backend: st
                "save_scripted": None, "quiet": True, "color": False}
         say(i, "recording…")
         start = time.monotonic()
-        proc = run_child(job, pythons[i], capture=True, child_handles_interrupt=True)
+        proc = run_child(job, pythons[i], capture=True)
         seconds = time.monotonic() - start
         run = EnvRun(pythons[i], path, proc.returncode, seconds, proc.stderr)
         if os.path.exists(path):

@@ -7,11 +7,13 @@ JSON, so any interpreter with torch will do, without harness or PyYAML installed
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import tempfile
+from typing import Iterator
 
 HASHSEED = "0"
 
@@ -24,21 +26,25 @@ def child_environment() -> dict:
     return env
 
 
-def run_child(job: dict, python: str, capture: bool = False,
-              child_handles_interrupt: bool = False) -> subprocess.CompletedProcess:
-    """Run one job; with `capture`, its output comes back instead of reaching the terminal.
+@contextlib.contextmanager
+def interrupts_left_to_children() -> Iterator[None]:
+    """Ctrl-C, which a terminal sends to every process of the group, is left to the children:
+    each closes its snapshot as "stopped" (or hands Ctrl-C to its debugger) and exits, and this
+    process waits for them instead of killing them mid-write. Main thread only (a signal rule);
+    the children take SIGINT back when they start (`child.main`)."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
-    With `child_handles_interrupt` (the command line), Ctrl-C, which the terminal sends to both
-    processes, is left to the child: it closes its snapshot as "stopped" (or hands Ctrl-C to
-    its debugger) and exits, and this process waits for it instead of killing it mid-write."""
+
+def run_child(job: dict, python: str, capture: bool = False) -> subprocess.CompletedProcess:
+    """Run one job; with `capture`, its output comes back instead of reaching the terminal."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(job, f)
-    previous = (signal.signal(signal.SIGINT, signal.SIG_IGN)
-                if child_handles_interrupt or job.get("interactive") else None)
     try:
         return subprocess.run([python, "-m", "harness.child", f.name], env=child_environment(),
                               capture_output=capture, text=True)
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
         os.unlink(f.name)
