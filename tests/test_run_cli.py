@@ -198,3 +198,22 @@ def test_a_model_whose_constructor_fails_exits_1_with_its_error(tmp_path):
     assert proc.returncode == 1
     assert "outcome: error while building the model" in proc.stdout
     assert "ValueError: bad config" in proc.stdout
+
+
+def test_the_models_own_functions_are_targets_too(tmp_path):
+    scenario = tmp_path / "user.yaml"
+    scenario.write_text(
+        "version: 1\nname: user-functions\nmodel:\n"
+        f"  factory: {os.getcwd()}/scenarios/models/seed_model.py:CustomModel\n"
+        "  args: [true]\nbreakpoints:\n"
+        "  - function: seed_model.CustomLayer.__init__\n"
+        "    capture: [first_dimension, weights]\n")
+    out = tmp_path / "u.jsonl"
+    proc = run_harness("run", str(scenario), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    (stop,) = stops(read_jsonl(out))
+    assert stop["function"] == "seed_model.CustomLayer.__init__"
+    assert stop["locals"]["first_dimension"] == 3
+    assert stop["locals"]["weights"]["shape"] == [3, 256, 256]
+    source = [r for r in read_jsonl(out) if r["kind"] == "source"][0]
+    assert source["file"] == "seed_model.py"
