@@ -56,6 +56,7 @@ class Tally:
     """What the end-of-run summary needs and the stop records alone do not say."""
 
     absent: Dict[str, Dict[str, int]] = field(default_factory=dict)  # function -> name -> count
+    hits: Dict[int, int] = field(default_factory=dict)  # breakpoint index -> stops
     present: Dict[str, Set[str]] = field(default_factory=dict)  # function -> names seen
     when_errors: Dict[str, str] = field(default_factory=dict)  # function -> first error
 
@@ -80,6 +81,13 @@ class Engine:
     @property
     def codes(self) -> Set[types.CodeType]:
         return set(self.by_code)
+
+    def never_stopped(self) -> List[str]:
+        """The breakpoints that never stopped, as `function at <at>`, in scenario order."""
+        bps = sorted((bp for bps in self.by_code.values() for bp in bps), key=lambda b: b.index)
+        return [f"{bp.spec.function} at {bp.spec.at.describe()}"
+                + (f" when {bp.spec.when}" if bp.spec.when else "")
+                for bp in bps if not self.tally.hits.get(bp.index)]
 
     # -- backend-facing events --------------------------------------------------------------
     def on_enter(self, code: types.CodeType, frame: Any) -> None:
@@ -186,6 +194,7 @@ class Engine:
         for name, value in (extra or {}).items():
             captured[name] = self._encode_extra(value, names, f_locals)
         self._tally(bp.spec.function, captured, absent)
+        self.tally.hits[bp.index] = self.tally.hits.get(bp.index, 0) + 1
         record = {
             "kind": "stop", "index": self.stops, "function": bp.spec.function,
             "breakpoint": bp.index, "event": event, "line": frame.f_lineno, "call": call.number,

@@ -178,6 +178,8 @@ def summary(stops: List[dict], end: Optional[dict], path: str, style: Style,
         for (function, event), n in counts.items():
             lines.append(f"  {function_label(function):<{label_width}}  {event:<6} {n:>5}")
         if end:
+            for where in end.get("never_stopped", []):
+                lines.append(style.yellow(f"never stopped: {where}"))
             for function, names in end.get("never_present", {}).items():
                 lines.append(style.yellow(f"never present in {function_label(function)}: "
                                           f"{', '.join(names)}"))

@@ -211,6 +211,7 @@ def _end(engine: Engine, scripted: Any, error: Optional[BaseException], phase: s
     never = {fn: sorted(n for n in names if n not in engine.tally.present.get(fn, ()))
              for fn, names in engine.tally.absent.items()}
     end["never_present"] = {fn: names for fn, names in never.items() if names}
+    end["never_stopped"] = engine.never_stopped()
     end["when_errors"] = engine.tally.when_errors
     return end
 

@@ -62,6 +62,21 @@ def test_builder_added_names_and_attr_type_are_data(seed_run):
     assert re.fullmatch(r"[0-9a-f]{16}", item["sha256"])
 
 
+def test_colour_on_a_terminal(tmp_path):
+    import sys
+
+    import pexpect
+
+    child = pexpect.spawn(sys.executable, ["-m", "harness", "run", "scenarios/containers.yaml",
+                                           "-o", str(tmp_path / "c.jsonl")],
+                          encoding="utf-8", timeout=120,
+                          env={k: v for k, v in os.environ.items() if k != "NO_COLOR"})
+    output = child.read()
+    child.close()
+    assert child.exitstatus == 0
+    assert ANSI.search(output) and "outcome: ok" in output
+
+
 def test_terminal_output_has_a_line_per_stop_and_a_summary(seed_run):
     proc, records = seed_run
     out = proc.stdout
@@ -207,7 +222,9 @@ def test_the_models_own_functions_are_targets_too(tmp_path):
         f"  factory: {os.getcwd()}/scenarios/models/seed_model.py:CustomModel\n"
         "  args: [true]\nbreakpoints:\n"
         "  - function: seed_model.CustomLayer.__init__\n"
-        "    capture: [first_dimension, weights]\n")
+        "    capture: [first_dimension, weights]\n"
+        "  - function: seed_model.CustomModel.forward\n"  # compiled, never called
+        "    at: enter\n")
     out = tmp_path / "u.jsonl"
     proc = run_harness("run", str(scenario), "-o", str(out))
     assert proc.returncode == 0, proc.stderr
@@ -217,3 +234,5 @@ def test_the_models_own_functions_are_targets_too(tmp_path):
     assert stop["locals"]["weights"]["shape"] == [3, 256, 256]
     source = [r for r in read_jsonl(out) if r["kind"] == "source"][0]
     assert source["file"] == "seed_model.py"
+    assert "never stopped: seed_model.CustomModel.forward at enter" in proc.stdout
+    assert read_jsonl(out)[-1]["never_stopped"] == ["seed_model.CustomModel.forward at enter"]
