@@ -17,7 +17,7 @@ from .scenario import Scenario
 
 
 def run_job(job: dict) -> int:
-    from .session import record
+    from .session import default_output, record
 
     scenario = Scenario.from_job(job["scenario"])
     interactive = job.get("interactive", False)
@@ -36,7 +36,9 @@ def run_job(job: dict) -> int:
         render.error(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:  # the snapshot's end already says "stopped"
-        printer.finish(job.get("output") or "(default path)")
+        torch = sys.modules.get("torch")  # imported if the run began; else no path is shown
+        printer.finish(job.get("output") or default_output(
+            scenario.name, getattr(torch, "__version__", "?")))
         render.error("interrupted")
         return 130
     printer.finish(result.path)

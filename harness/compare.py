@@ -16,7 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-from .snapshot import Snapshot, return_as_references
+from .snapshot import Snapshot, key_label, return_as_references
 
 HEADER_FIELDS = ("torch", "python", "backend", "optimize", "hashseed")
 
@@ -188,7 +188,7 @@ def _pairs_changes(a_items: list, b_items: list, path: str) -> List[ValueChange]
     ka, kb = keyed(a_items), keyed(b_items)
     out = []
     for k in list(ka) + [k for k in kb if k not in ka]:
-        label = _key_label(ka.get(k, kb.get(k))[0])
+        label = key_label(ka.get(k, kb.get(k))[0])
         sub = f"{path}[{label}]"
         if k not in kb:
             out.append(ValueChange(sub, ka[k][1], "<absent>"))
@@ -197,8 +197,8 @@ def _pairs_changes(a_items: list, b_items: list, path: str) -> List[ValueChange]
         else:
             out += value_changes(ka[k][1], kb[k][1], sub)
     if not out and list(ka) != list(kb):
-        out.append(ValueChange(path + "(order)", [_key_label(v[0]) for v in ka.values()],
-                               [_key_label(v[0]) for v in kb.values()]))
+        out.append(ValueChange(path + "(order)", [key_label(v[0]) for v in ka.values()],
+                               [key_label(v[0]) for v in kb.values()]))
     return out
 
 
@@ -208,12 +208,6 @@ def _set_changes(a_items: list, b_items: list, path: str) -> List[ValueChange]:
     out = [ValueChange(f"{path}{{-}}", ja[k], "<absent>") for k in ja if k not in jb]
     out += [ValueChange(f"{path}{{+}}", "<absent>", jb[k]) for k in jb if k not in ja]
     return out
-
-
-def _key_label(key: Any) -> str:
-    if isinstance(key, dict) and key.get("type") == "id":
-        return f"id({key['of'] or '<root>'})"
-    return key if isinstance(key, str) else json.dumps(key)
 
 
 # -- the whole report -------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import pprint
 import sys
 from typing import Any, Callable, List, Optional, Tuple
 
-from .backends.settrace import returned_normally
+from .backends.settrace import report_leave
 from .render import Style, short, short_local, stop_line, subject_name, typed_stops
 from .session import failed_attribute
 
@@ -126,11 +126,7 @@ class DebuggerMixin:
         code = frame.f_code
         engine = self.h_engine
         if engine is not None and code in engine.by_code:
-            raised = self.h_pending.pop(frame, None)
-            if returned_normally(frame):
-                engine.on_return(code, frame, arg)
-            else:
-                engine.on_unwind(code, frame, raised)
+            report_leave(engine, frame, arg, self.h_pending.pop(frame, None))
             self._quit_if_asked()
             result = super().dispatch_return(frame, arg)
             self.h_skip_next = None
@@ -286,14 +282,9 @@ class DebuggerMixin:
         engine = self.h_engine
         if engine is not None:
             self.say(self.h_style.bold("breakpoints:"))
-            hits: dict = {}
-            for stop in self.h_stops:
-                hits[stop["breakpoint"]] = hits.get(stop["breakpoint"], 0) + 1
-            for bps in engine.by_code.values():
-                for bp in bps:
-                    self.say(f"  [{bp.index}] {bp.spec.function} at {bp.spec.at.describe()}"
-                             + (f" when {bp.spec.when}" if bp.spec.when else "")
-                             + f"  ({hits.get(bp.index, 0)} stops so far)")
+            for bp in engine.breakpoints:
+                self.say(f"  [{bp.index}] {bp.describe()}"
+                         f"  ({engine.tally.hits.get(bp.index, 0)} stops so far)")
         self.say(self.h_style.bold(f"stops so far ({len(self.h_stops)}):"))
         for stop in self.h_stops:
             mark = ">" if stop is self.h_current else " "

@@ -40,6 +40,11 @@ class WatchedBreakpoint:
     line: Optional[int] = None  # for `at: line`
     when: Optional[types.CodeType] = None
 
+    def describe(self) -> str:
+        """`function at <at> [when <condition>]`, as summaries and the debugger show it."""
+        return (f"{self.spec.function} at {self.spec.at.describe()}"
+                + (f" when {self.spec.when}" if self.spec.when else ""))
+
 
 @dataclass
 class _Call:
@@ -66,6 +71,7 @@ class Engine:
                  is_subject: Callable[[Any], bool] = lambda v: False,
                  on_stop: Optional[Callable[[dict, Any], None]] = None):
         self.encoder, self.sink, self.is_subject, self.on_stop = encoder, sink, is_subject, on_stop
+        self.breakpoints = sorted(breakpoints, key=lambda bp: bp.index)  # scenario order
         self.by_code: Dict[types.CodeType, List[WatchedBreakpoint]] = {}
         for bp in breakpoints:
             self.by_code.setdefault(bp.target.code, []).append(bp)
@@ -84,10 +90,7 @@ class Engine:
 
     def never_stopped(self) -> List[str]:
         """The breakpoints that never stopped, as `function at <at>`, in scenario order."""
-        bps = sorted((bp for bps in self.by_code.values() for bp in bps), key=lambda b: b.index)
-        return [f"{bp.spec.function} at {bp.spec.at.describe()}"
-                + (f" when {bp.spec.when}" if bp.spec.when else "")
-                for bp in bps if not self.tally.hits.get(bp.index)]
+        return [bp.describe() for bp in self.breakpoints if not self.tally.hits.get(bp.index)]
 
     # -- backend-facing events --------------------------------------------------------------
     def on_enter(self, code: types.CodeType, frame: Any) -> None:
@@ -193,8 +196,7 @@ class Engine:
                 absent.append(name)
         for name, value in (extra or {}).items():
             captured[name] = self._encode_extra(value, names, f_locals)
-        self._tally(bp.spec.function, captured, absent)
-        self.tally.hits[bp.index] = self.tally.hits.get(bp.index, 0) + 1
+        self._tally(bp, captured, absent)
         record = {
             "kind": "stop", "index": self.stops, "function": bp.spec.function,
             "breakpoint": bp.index, "event": event, "line": frame.f_lineno, "call": call.number,
@@ -213,7 +215,9 @@ class Engine:
                 return {"type": "local", "name": name}
         return self.encoder.encode(value)
 
-    def _tally(self, function: str, captured: dict, absent: List[str]) -> None:
+    def _tally(self, bp: WatchedBreakpoint, captured: dict, absent: List[str]) -> None:
+        self.tally.hits[bp.index] = self.tally.hits.get(bp.index, 0) + 1
+        function = bp.spec.function
         self.tally.present.setdefault(function, set()).update(captured)
         counts = self.tally.absent.setdefault(function, {})
         for name in absent:

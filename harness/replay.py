@@ -11,7 +11,7 @@ import re
 from typing import IO, Any, List, Optional
 
 from .render import Style, function_label, short, stop_detail, stop_line, subject_name, summary
-from .snapshot import Snapshot
+from .snapshot import Snapshot, key_label
 
 _PATH_PART = re.compile(r"\.([^.\[\]]+)|\[([^\]]+)\]")
 
@@ -41,9 +41,7 @@ def lookup(locals_: dict, path: str) -> Any:
 def _step(value: Any, key: str) -> Any:
     if isinstance(value, dict) and value.get("type") == "dict" and "items" in value:
         for k, v in value["items"]:
-            label = f"id({k['of'] or '<root>'})" if isinstance(k, dict) and k.get("type") == "id" \
-                else (k if isinstance(k, str) else json.dumps(k))
-            if key in (label, json.dumps(k)) or (isinstance(k, dict) and k.get("of") == key):
+            if key in (key_label(k), json.dumps(k)) or (isinstance(k, dict) and k.get("of") == key):
                 return v
         raise PathError(f"no key {key!r} in this dict")
     if isinstance(value, dict) and "items" in value and key.lstrip("-").isdigit():

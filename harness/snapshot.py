@@ -26,6 +26,13 @@ def dumps(record: dict) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(", ", ": "))
 
 
+def key_label(key: Any) -> str:
+    """How a dict key reads in paths and reports: `id(layer1)` for an id-keyed entry."""
+    if isinstance(key, dict) and key.get("type") == "id":
+        return f"id({key['of'] or '<root>'})"
+    return key if isinstance(key, str) else json.dumps(key)
+
+
 def return_as_references(captured: dict) -> Any:
     """A stop's return value with each tuple item that repeats a captured local replaced by
     {"type": "local", "name": ...}. `infer_type` returns `(attr_type, inferred)`: showing or

@@ -20,6 +20,15 @@ def returned_normally(frame) -> bool:
     return 0 <= frame.f_lasti < len(code) and code[frame.f_lasti] in _RETURN_OPS
 
 
+def report_leave(engine, frame, value, raised) -> None:
+    """A 'return' trace event on a watched frame: a return, or `raised` leaving it.
+    (The interactive debugger, a settrace tracer too, shares this.)"""
+    if returned_normally(frame):
+        engine.on_return(frame.f_code, frame, value)
+    else:
+        engine.on_unwind(frame.f_code, frame, raised)
+
+
 class SettraceBackend:
     name = "settrace"
 
@@ -37,13 +46,9 @@ class SettraceBackend:
                 if frame.f_lineno in lines.get(frame.f_code, ()):
                     engine.on_line(frame.f_code, frame, frame.f_lineno)
             elif event == "return":
-                raised = pending.pop(id(frame), None)
-                if returned_normally(frame):
-                    engine.on_return(frame.f_code, frame, arg)
-                else:
-                    engine.on_unwind(frame.f_code, frame, raised)
+                report_leave(engine, frame, arg, pending.pop(frame, None))
             elif event == "exception":
-                pending[id(frame)] = arg[1]
+                pending[frame] = arg[1]
             return local_trace
 
         pending = {}
