@@ -1,20 +1,30 @@
-"""The errors the harness raises on purpose, and the exit codes they map to.
+"""The errors the harness raises on purpose, and the exit codes of every command.
 
 Anything raised as a `HarnessError` is bad usage or bad input: the command line prints its
-message (one paragraph, no traceback) and exits 2.
+message (one paragraph, no traceback) and exits with its `exit_code`.
 """
 from __future__ import annotations
 
-EXIT_OK = 0
-EXIT_FAILED = 1  # the scripted model failed (run), or differences were found (diff)
-EXIT_USAGE = 2  # bad usage or bad input
-EXIT_STOPPED = 3  # the user quit the debugger before the run finished
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """Exit codes of `harness`; the README's "Guarantees" section lists what each means."""
+
+    OK = 0
+    FAILED = 1  # the scripted model failed (run), or differences were found (diff, matrix)
+    USAGE = 2  # bad usage or bad input
+    STOPPED = 3  # the user quit the debugger before the run finished
+    RECORDER_DIED = 4  # the recording process died (a signal, os._exit) before the run ended
+    HANGUP = 129  # the harness got SIGHUP (its terminal closed): the run was stopped
+    INTERRUPTED = 130  # Ctrl-C: the run was stopped
+    TERMINATED = 143  # the harness got SIGTERM: the run was stopped
 
 
 class HarnessError(Exception):
     """Bad usage or bad input; `str(err)` is the whole message a user sees."""
 
-    exit_code = EXIT_USAGE
+    exit_code = ExitCode.USAGE
 
 
 class ScenarioError(HarnessError):
@@ -29,13 +39,21 @@ class ScenarioError(HarnessError):
         prefix = f"{where}: " + (f"{key}: " if key else "")
         super().__init__(prefix + message)
 
-    def to_data(self) -> dict:
-        return {"file": self.file, "line": self.line, "key": self.key, "message": self.message}
-
-    @classmethod
-    def from_data(cls, data: dict) -> "ScenarioError":
-        return cls(data["message"], file=data.get("file"), line=data.get("line"), key=data.get("key"))
-
 
 class SnapshotError(HarnessError):
     """A file that is not a snapshot, or one of a format version this harness cannot read."""
+
+
+class RecorderDied(HarnessError):
+    """The recording process ended before its run did (killed, or it exited by itself)."""
+
+    exit_code = ExitCode.RECORDER_DIED
+
+
+class Stopped(BaseException):
+    """A signal (SIGINT, SIGTERM, SIGHUP) asked the run to stop: like KeyboardInterrupt, not an
+    error of the model. The run closes its snapshot as "stopped" and exits with `exit_code`."""
+
+    def __init__(self, signum: int, name: str, exit_code: int):
+        super().__init__(name)
+        self.signum, self.name, self.exit_code = signum, name, exit_code

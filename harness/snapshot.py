@@ -1,63 +1,57 @@
-"""The snapshot file: JSON Lines, format "harness-snapshot", version 1.
+"""The snapshot file: JSON Lines of the records in `records` (docs/formats.md has the format).
 
     {"kind": "header", "format": "harness-snapshot", "version": 1, ...}   first line
     {"kind": "source", "function": ..., "text": ...}                     once per target reached
     {"kind": "stop", "index": 0, "function": ..., "locals": {...}}       one per stop
-    {"kind": "end", "outcome": "ok" | "error" | ..., ...}                last line
+    {"kind": "end", "outcome": "ok" | "error" | "stopped", ...}          last line
 
-The writer flushes every line as it goes, so a run that dies keeps every stop it reached. The
-reader is tolerant: a file cut short reads up to its last whole line and says it did not
-finish. Reading is `json.loads` only: a snapshot from a stranger runs no code.
+Writing: each record goes to the operating system as it is made (one `write` a line, no
+buffer of ours in between), so a run that dies, even by SIGKILL, keeps every stop it reached.
+Every Python string round-trips: the line separators that some readers split on (U+2028,
+U+2029, U+0085) are written escaped, and a line with a lone surrogate is written as ASCII JSON.
+
+Reading: lines are split on "\\n" only, each record is validated (`records.from_json`), and
+what cannot be read is skipped and named in `Snapshot.problems`, so a file cut anywhere (even
+inside a character) reads up to its last whole stop. Stops are read in one streaming pass and
+kept as offsets, parsed again on demand: memory stays bounded whatever the file's size. A
+snapshot is `json.loads` only: one from a stranger runs no code.
 """
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
-from typing import Any, Dict, IO, Iterator, List, Optional
+import stat
+from array import array
+from collections import OrderedDict
+from typing import Any, Dict, IO, Iterator, List, Optional, Sequence, Tuple, Union
 
-from .errors import SnapshotError
+from . import records
+from .errors import HarnessError, SnapshotError
+from .records import End, Header, Record, RecordError, Source, Stop
 
-FORMAT = "harness-snapshot"
-VERSION = 1
+MAX_LINE_BYTES = 64 * 1024 * 1024  # a longer line is skipped unread
+MAX_PROBLEMS = 20  # problems kept word for word; the rest are counted
+CACHE_STOPS = 20000  # parsed stops kept in memory; the rest are parsed again when asked for
 
-
-def dumps(record: dict) -> str:
-    return json.dumps(record, ensure_ascii=False, separators=(", ", ": "))
-
-
-def key_label(key: Any) -> str:
-    """How a dict key reads in paths and reports: `id(layer1)` for an id-keyed entry."""
-    if isinstance(key, dict) and key.get("type") == "id":
-        return f"id({key['of'] or '<root>'})"
-    return key if isinstance(key, str) else json.dumps(key)
+_SEPARATORS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
 
 
-def return_as_references(captured: dict) -> Any:
-    """A stop's return value with each tuple item that repeats a captured local replaced by
-    {"type": "local", "name": ...}. `infer_type` returns `(attr_type, inferred)`: showing or
-    diffing both the locals and the return would say everything twice."""
-    value = captured.get("return")
-    if not (isinstance(value, dict) and value.get("type") == "tuple"):
-        return value
-    items = []
-    for item in value["items"]:
-        same = [n for n, v in captured.items() if n != "return" and v == item]
-        items.append({"type": "local", "name": same[0]} if same else item)
-    return {**value, "items": items}
+def dumps(record: Union[Record, dict]) -> str:
+    """One record as one line of JSON (no newline), every string kept exactly."""
+    data = record.to_json() if isinstance(record, Record) else record
+    text = json.dumps(data, ensure_ascii=False, separators=(", ", ": "), allow_nan=False)
+    for char, escaped in _SEPARATORS.items():
+        if char in text:
+            text = text.replace(char, escaped)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: only \\u escapes can carry it
+        text = json.dumps(data, ensure_ascii=True, separators=(", ", ": "), allow_nan=False)
+    return text
 
 
-def echoed_return(captured: dict) -> Optional[List[str]]:
-    """The captured locals that the return value only repeats, or None if it says more."""
-    value = return_as_references(captured)
-    if not isinstance(value, dict):
-        return None
-    if value.get("type") == "local":
-        return [value["name"]]
-    if value.get("type") == "tuple" and all(
-            isinstance(i, dict) and i.get("type") == "local" for i in value["items"]):
-        return [i["name"] for i in value["items"]]
-    return None
+class SnapshotWriteError(HarnessError):
+    """Writing the snapshot failed (disk full, a closed pipe...): the run cannot go on."""
 
 
 class SnapshotWriter:
@@ -66,21 +60,32 @@ class SnapshotWriter:
         parent = os.path.dirname(os.path.abspath(path))
         try:
             os.makedirs(parent, exist_ok=True)
-            self._file: Optional[IO[str]] = open(path, "w", encoding="utf-8")
+            self._fd: Optional[int] = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         except OSError as exc:
             raise SnapshotError(f"cannot write the snapshot to {path}: "
                                 f"{exc.strerror or exc}") from None
+        self.lines = 0
 
-    def write(self, record: dict) -> None:
-        if self._file is None:
-            raise ValueError("snapshot already closed")
-        self._file.write(dumps(record) + "\n")
-        self._file.flush()
+    def write(self, record: Union[Record, dict]) -> None:
+        if self._fd is None:
+            raise SnapshotWriteError(f"the snapshot {self.path} is already closed")
+        data = (dumps(record) + "\n").encode("utf-8")
+        try:
+            while data:
+                written = os.write(self._fd, data)
+                data = data[written:]
+        except OSError as exc:
+            raise SnapshotWriteError(f"writing the snapshot {self.path} failed: "
+                                     f"{exc.strerror or exc}") from None
+        self.lines += 1
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
     def __enter__(self) -> "SnapshotWriter":
         return self
@@ -89,14 +94,90 @@ class SnapshotWriter:
         self.close()
 
 
-@dataclass
+# -- reading ------------------------------------------------------------------------------------
+def key_label(key: Any) -> str:
+    """How a dict key reads in paths and reports: `id(layer1)` for an id-keyed entry."""
+    if records.tag_of(key) == records.Tag.ID:
+        return f"id({records.path_label(key.get('of'))})"
+    return key if isinstance(key, str) else json.dumps(key)
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON data")
+
+
+def parse_line(text: str) -> Record:
+    """One line of a snapshot as a validated record; ValueError or RecordError otherwise."""
+    try:
+        data = json.loads(text, parse_constant=_no_constants)
+    except RecursionError:
+        raise RecordError(f"nested more than {records.MAX_VALUE_DEPTH} deep") from None
+    return records.from_json(data)
+
+
+class StopList(Sequence):
+    """The stops of a snapshot: parsed from their lines when asked for, a bounded number kept."""
+
+    def __init__(self, source: "_Source"):
+        self._source = source
+        # per stop: where its line is (offset and length in the file, or its line number):
+        # 16 bytes a stop, whatever the file's size
+        self._offsets = array("q")
+        self._lengths = array("q")
+        self._cache: "OrderedDict[int, Stop]" = OrderedDict()
+
+    def _add(self, span: Tuple[int, int], stop: Stop) -> None:
+        self._offsets.append(span[0])
+        self._lengths.append(span[1])
+        self._remember(len(self._offsets) - 1, stop)
+
+    def _remember(self, i: int, stop: Stop) -> None:
+        self._cache[i] = stop
+        if len(self._cache) > CACHE_STOPS:
+            self._cache.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self._offsets):
+            raise IndexError(i)
+        stop = self._cache.get(i)
+        if stop is None:
+            stop = self._source.stop_at((self._offsets[i], self._lengths[i]))
+            self._remember(i, stop)
+        else:
+            self._cache.move_to_end(i)
+        return stop
+
+    def __iter__(self) -> Iterator[Stop]:
+        for i in range(len(self)):
+            yield self[i]
+
+
 class Snapshot:
-    path: str
-    header: dict
-    sources: Dict[str, dict] = field(default_factory=dict)  # function -> source record
-    stops: List[dict] = field(default_factory=list)
-    end: Optional[dict] = None
-    problems: List[str] = field(default_factory=list)  # what the reader had to skip
+    def __init__(self, path: str, header: Header, source: "_Source"):
+        self.path = path
+        self.header = header
+        self.sources: Dict[str, Source] = {}  # function -> its source record
+        self.stops = StopList(source)
+        self.end: Optional[End] = None
+        self.problems: List[str] = []  # what the reader had to skip
+        self._skipped = 0
+
+    def problem(self, text: str) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(text)
+        else:
+            self._skipped += 1
+
+    def _close_problems(self) -> None:
+        if self._skipped:
+            self.problems.append(f"… and {self._skipped} more lines skipped")
 
     @property
     def complete(self) -> bool:
@@ -104,26 +185,25 @@ class Snapshot:
 
     @property
     def outcome(self) -> str:
-        return self.end["outcome"] if self.end else "unfinished"
+        return self.end.outcome if self.end else "unfinished"
 
-    def stops_of(self, function: str) -> List[dict]:
+    def stops_of(self, function: str) -> List[Stop]:
         """Stops of a function, by its full scenario name or its last part (`infer_type`)."""
-        return [s for s in self.stops if s["function"] == function
-                or s["function"].rsplit(".", 1)[-1] == function]
+        return [s for s in self.stops if s.function == function
+                or s.function.rsplit(".", 1)[-1] == function]
 
     def find(self, function: Optional[str] = None, event: Optional[str] = None,
-             **locals_equal: Any) -> List[dict]:
+             **locals_equal: Any) -> List[Stop]:
         """Stops matching a function, an event, and captured locals equal to given values."""
         found = self.stops_of(function) if function else list(self.stops)
         if event:
-            found = [s for s in found if s["event"] == event]
+            found = [s for s in found if s.event == event]
         for name, value in locals_equal.items():
-            found = [s for s in found if name in s["locals"] and s["locals"][name] == value]
+            found = [s for s in found if name in s.locals and s.locals[name] == value]
         return found
 
-
     def stop(self, function: Optional[str] = None, event: Optional[str] = None,
-             **locals_equal: Any) -> dict:
+             **locals_equal: Any) -> Stop:
         """The one stop matching (see `find`); LookupError naming what matched otherwise.
 
         Values compare as encoded: `snap.stop("infer_type", name="weights")`."""
@@ -132,69 +212,181 @@ class Snapshot:
             what = ", ".join([repr(function)] * bool(function) + [f"event={event!r}"] * bool(event)
                              + [f"{k}={v!r}" for k, v in locals_equal.items()])
             raise LookupError(f"{len(found)} stops match {what} in {self.path}"
-                              + (f" (#{', #'.join(str(s['index']) for s in found[:10])})"
+                              + (f" (#{', #'.join(str(s.index) for s in found[:10])})"
                                  if found else ""))
         return found[0]
 
 
+class _Source:
+    """Where a snapshot's lines come from: a file (read again by offset) or lines in memory."""
+
+    def __init__(self, path: str, lines: Optional[List[bytes]] = None):
+        self.path = path
+        self.lines = lines
+        self.signature: Optional[Tuple[int, int]] = None
+
+    def stop_at(self, span: Tuple[int, int]) -> Stop:
+        if self.lines is not None:
+            raw = self.lines[span[0]]
+        else:
+            offset, length = span
+            try:
+                st = os.stat(self.path)
+                if (st.st_size, st.st_mtime_ns) != self.signature:
+                    raise SnapshotError(f"{self.path} changed after it was read; read it again")
+                with open(self.path, "rb") as f:
+                    f.seek(offset)
+                    raw = f.read(length)
+            except OSError as exc:
+                raise SnapshotError(f"cannot read {self.path} again: {exc.strerror}") from None
+        record = parse_line(raw.decode("utf-8"))
+        assert isinstance(record, Stop)
+        return record
+
+
 def read(path: str) -> Snapshot:
+    """Read a snapshot file; SnapshotError when it is not one (or cannot be read at all)."""
     try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
+        st = os.stat(path)
     except OSError as exc:
         raise SnapshotError(f"cannot read {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise SnapshotError(f"{path} is not a harness snapshot (it is not text)") from None
-    return parse(lines, path)
+    if stat.S_ISDIR(st.st_mode):
+        raise SnapshotError(f"{path} is a folder, not a snapshot file")
+    if not stat.S_ISREG(st.st_mode):
+        raise SnapshotError(f"{path} is not a regular file (a pipe or a device); "
+                            "a snapshot is a .jsonl file")
+    try:
+        with open(path, "rb") as f:
+            source = _Source(path)
+            source.signature = (st.st_size, st.st_mtime_ns)
+            return _parse(_file_lines(f), source)
+    except OSError as exc:
+        raise SnapshotError(f"cannot read {path}: {exc.strerror}") from None
 
 
-def parse(lines: List[str], path: str = "<snapshot>") -> Snapshot:
-    header = _header(lines[0] if lines else "", path)
-    snap = Snapshot(path=path, header=header)
-    for number, line in enumerate(lines[1:], start=2):
-        if not line.strip():
+def parse(lines: Sequence[Union[str, bytes]], path: str = "<snapshot>") -> Snapshot:
+    """A snapshot from its lines in memory (without their newlines)."""
+    raw = [line.encode("utf-8", "surrogatepass") if isinstance(line, str) else line
+           for line in lines]
+    source = _Source(path, raw)
+
+    def numbered() -> Iterator[Tuple[Tuple[int, int], Optional[bytes], bool]]:
+        for i, line in enumerate(raw):
+            yield (i, len(line)), line, i < len(raw) - 1
+
+    return _parse(numbered(), source)
+
+
+def _file_lines(f: IO[bytes]) -> Iterator[Tuple[Tuple[int, int], Optional[bytes], bool]]:
+    """(span, line or None if too long, whether a newline ended it), streaming."""
+    offset = 0
+    while True:
+        line = f.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            length = len(line)
+            while not line.endswith(b"\n"):  # skip the rest of the line, a piece at a time
+                line = f.readline(MAX_LINE_BYTES)
+                if not line:
+                    break
+                length += len(line)
+            yield (offset, length), None, line.endswith(b"\n")
+            offset += length
+            continue
+        ended = line.endswith(b"\n")
+        body = line[:-1] if ended else line
+        yield (offset, len(body)), body, ended
+        offset += len(line)
+
+
+def _parse(lines: Iterator[Tuple[Tuple[int, int], Optional[bytes], bool]],
+           source: _Source) -> Snapshot:
+    path = source.path
+    first = next(lines, None)
+    if first is None:
+        raise SnapshotError(f"{path} is empty: not a harness snapshot")
+    snap = Snapshot(path, _header(first[1], path), source)
+    number = 1
+    unreadable: Optional[str] = None  # the last line that was not JSON: cut short if last
+    for span, raw, ended in lines:
+        number += 1
+        if unreadable is not None:
+            snap.problem(unreadable)
+            unreadable = None
+        if raw is None:
+            snap.problem(f"line {number}: longer than {MAX_LINE_BYTES} bytes, skipped")
+            continue
+        if not raw.strip():
             continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            last = number == len(lines)
-            snap.problems.append(f"line {number}: " + ("cut short (the run did not finish)"
-                                                       if last else "not valid JSON, skipped"))
+            text = raw.decode("utf-8")
+            record = parse_line(text)
+        except UnicodeDecodeError:
+            snap.problem(f"line {number}: " + ("cut short (the run did not finish)" if not ended
+                                               else "not UTF-8 text, skipped"))
             continue
-        kind = record.get("kind") if isinstance(record, dict) else None
-        if kind == "stop":
-            snap.stops.append(record)
-        elif kind == "source":
-            snap.sources.setdefault(record["function"], record)
-        elif kind == "end":
+        except json.JSONDecodeError:
+            if ended:
+                unreadable = f"line {number}: not valid JSON, skipped"
+            else:
+                snap.problem(f"line {number}: cut short (the run did not finish)")
+            continue
+        except (ValueError, RecordError) as exc:
+            snap.problem(f"line {number}: {_record_kind(raw)}{exc}; skipped")
+            continue
+        if snap.end is not None:
+            snap.problem(f"line {number}: a record after the end record, skipped")
+            continue
+        if isinstance(record, Stop):
+            if record.parent is not None and record.parent >= record.call:
+                snap.problem(f"line {number}: stop #{record.index}'s parent call "
+                             f"{record.parent} is not an earlier call; skipped")
+                continue
+            snap.stops._add(span, record)
+        elif isinstance(record, Source):
+            snap.sources.setdefault(record.function, record)
+        elif isinstance(record, End):
             snap.end = record
         else:
-            snap.problems.append(f"line {number}: unknown record kind {kind!r}, skipped")
+            snap.problem(f"line {number}: a second header, skipped")
+    if unreadable is not None:  # the file's last line: the run was cut off writing it
+        snap.problem(f"line {number}: cut short (the run did not finish)")
     if snap.end is None:
-        snap.problems.append("no end record: the run did not finish "
-                             f"(its last stop is #{snap.stops[-1]['index']})" if snap.stops
-                             else "no end record: the run did not finish")
+        last = f" (its last stop is #{snap.stops[-1].index})" if len(snap.stops) else ""
+        snap.problem("no end record: the run did not finish" + last)
+    snap._close_problems()
     return snap
 
 
-def _header(line: str, path: str) -> dict:
+def _record_kind(raw: bytes) -> str:
+    for kind in records.KINDS:
+        if b'"kind": "%s"' % kind.encode() in raw[:200]:
+            return f"{kind} record: "
+    return ""
+
+
+def _header(raw: Optional[bytes], path: str) -> Header:
+    not_one = SnapshotError(f"{path} is not a harness snapshot: its first line is not a "
+                            f'"{records.FORMAT}" header')
+    if raw is None:
+        raise not_one
     try:
-        header = json.loads(line)
-    except json.JSONDecodeError:
-        header = None
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise SnapshotError(f"{path} is not a harness snapshot: its first line is not a "
-                            f'"{FORMAT}" header')
-    version = header.get("version")
-    if not isinstance(version, int) or version > VERSION:
+        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constants)
+    except (ValueError, RecursionError):
+        raise not_one from None
+    if not isinstance(data, dict) or data.get("format") != records.FORMAT:
+        raise not_one
+    version = data.get("version")
+    if isinstance(version, int) and not isinstance(version, bool) \
+            and version > records.FORMAT_VERSION:
         raise SnapshotError(f"{path} is a harness snapshot of format version {version}, newer "
-                            f"than this harness reads (up to {VERSION}); upgrade harness")
+                            f"than this harness reads (up to {records.FORMAT_VERSION}); "
+                            "upgrade harness")
+    try:
+        header = records.from_json(data)
+    except RecordError as exc:
+        raise SnapshotError(f"{path}: line 1: its header is broken: {exc}") from None
+    if not isinstance(header, Header):
+        raise not_one
     return header
-
-
-def iter_records(snap: Snapshot) -> Iterator[dict]:
-    yield snap.header
-    yield from snap.sources.values()
-    yield from snap.stops
-    if snap.end:
-        yield snap.end

@@ -1,0 +1,344 @@
+"""The records a snapshot holds, and the tags of the values inside them: one home for both.
+
+A snapshot is a header, a source per target function reached, a stop per stop, and an end.
+Each kind is a dataclass here; the recording side builds them, `to_json()` gives the plain data
+written to the file, and `from_json()` validates what a reader found there, field by field,
+raising `RecordError` naming the field. Captured values stay plain JSON data (the encoding is
+described in docs/formats.md); their `"type"` tags are the constants of `Tag`.
+
+Records also answer `record["field"]` and `record.get("field")`, as the plain dicts of harness
+0.1 did, so code written against those keeps working.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+FORMAT = "harness-snapshot"
+FORMAT_VERSION = 1  # the record layout; a reader refuses a newer one
+ENCODING_VERSION = 1  # the value encoding; diff refuses to compare values across two of them
+
+# The deepest nesting a value may have in a file: the encoder writes far less (see Limits in
+# recording/values.py); deeper means a file not written by the harness.
+MAX_VALUE_DEPTH = 100
+
+ROOT = ""  # the model path of the model itself
+
+
+def path_label(path: Optional[str]) -> str:
+    """How a model path reads: `layer2.0`, `<root>` for the model itself, `-` for none."""
+    if path is None:
+        return "-"
+    return path or "<root>"
+
+
+class Tag:
+    """The `"type"` of each encoded value that is not a JSON scalar."""
+
+    LOCAL = "local"  # a reference to a captured local of the same stop
+    ID = "id"  # an id() of a named object: {"of": <model path>}
+    FLOAT = "float"  # a float JSON cannot hold: {"value": "nan"}
+    STR = "str"  # a string cut short: {"value", "truncated"}
+    LIST, TUPLE, SET, FROZENSET, DICT = "list", "tuple", "set", "frozenset", "dict"
+    FUNCTION, BUILTIN, METHOD, CLASS, MODULE = "function", "builtin", "method", "class", "module"
+    ANNOTATION = "annotation"
+    TENSOR, PARAMETER = "Tensor", "Parameter"
+    NN_MODULE = "nn.Module"
+    SCRIPT_MODULE = "ScriptModule"
+    INFERRED_TYPE = "InferredType"
+    JIT_TYPE = "JitType"
+    CONCRETE_TYPE = "ConcreteModuleType"
+    BUILDER = "ConcreteModuleTypeBuilder"
+    DTYPE, DEVICE, SIZE = "dtype", "device", "Size"
+
+    SEQUENCES = (LIST, TUPLE, SET, FROZENSET)
+    TENSORS = (TENSOR, PARAMETER)
+    NAMED = (FUNCTION, BUILTIN, METHOD, CLASS, MODULE)
+
+
+def tag_of(value: Any) -> Optional[str]:
+    """The tag of an encoded value, None for a JSON scalar (or anything without one)."""
+    if isinstance(value, dict):
+        tag = value.get("type")
+        return tag if isinstance(tag, str) else None
+    return None
+
+
+def local_ref(name: str) -> dict:
+    return {"type": Tag.LOCAL, "name": name}
+
+
+# -- validation ---------------------------------------------------------------------------------
+class RecordError(ValueError):
+    """A record that does not have the shape its kind needs; the message names the field."""
+
+
+Check = Callable[[Any], bool]
+
+
+def _int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _str(v: Any) -> bool:
+    return isinstance(v, str)
+
+
+def _bool(v: Any) -> bool:
+    return isinstance(v, bool)
+
+
+def _opt(check: Check) -> Check:
+    return lambda v: v is None or check(v)
+
+
+def _list_of(check: Check) -> Check:
+    return lambda v: isinstance(v, list) and all(check(x) for x in v)
+
+
+def _dict_of(check: Check) -> Check:
+    return lambda v: isinstance(v, dict) and all(_str(k) and check(x) for k, x in v.items())
+
+
+def _any(v: Any) -> bool:
+    return True
+
+
+_WHAT = {_int: "an integer", _str: "a string", _bool: "true or false"}
+
+
+def spec(check: Check, what: str = "", required: bool = True, default: Any = None,
+         factory: Optional[Callable[[], Any]] = None):
+    """A record field: how its JSON is checked, and whether it may be left out."""
+    meta = {"check": check, "what": what or _WHAT.get(check, "of another shape"),
+            "required": required}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+class Record:
+    """What every record and nested part shares: JSON both ways, and dict-style access."""
+
+    OMIT_IF_NONE: Tuple[str, ...] = ()  # optional fields left out of the JSON when unset
+    NESTED: Dict[str, Any] = {}  # field -> the Record class (or list of it) it holds
+
+    def to_json(self) -> dict:
+        out: dict = {}
+        for f in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if value is None and f.name in self.OMIT_IF_NONE:
+                continue
+            if isinstance(value, Record):
+                value = value.to_json()
+            elif isinstance(value, list) and value and isinstance(value[0], Record):
+                value = [v.to_json() for v in value]
+            out[f.name] = value
+        return out
+
+    @classmethod
+    def from_json(cls, data: Any):
+        if not isinstance(data, dict):
+            raise RecordError(f"must be an object, got {_kind(data)}")
+        values = {}
+        for f in fields(cls):  # type: ignore[arg-type]
+            meta = f.metadata
+            if f.name not in data:
+                if meta.get("required", True):
+                    raise RecordError(f"field {f.name!r} is missing")
+                continue
+            value = data[f.name]
+            if not meta["check"](value):
+                raise RecordError(f"field {f.name!r} must be {meta['what']}; got {_kind(value)}")
+            nested = cls.NESTED.get(f.name)
+            if nested is not None and value is not None:
+                try:
+                    if isinstance(nested, list):
+                        value = [nested[0].from_json(v) for v in value]
+                    else:
+                        value = nested.from_json(value)
+                except RecordError as exc:
+                    raise RecordError(f"field {f.name!r}: {exc}") from None
+            values[f.name] = value
+        return cls(**values)  # type: ignore[call-arg]
+
+    # dict-style access, as harness 0.1's plain records had
+    def __getitem__(self, key: str) -> Any:
+        value = getattr(self, key, None) if isinstance(key, str) else None
+        if value is None and key not in self:
+            raise KeyError(key)
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = getattr(self, key, None) if isinstance(key, str) else None
+        return default if value is None else value
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key in {f.name for f in fields(self)} \
+            and (getattr(self, key) is not None or key not in self.OMIT_IF_NONE)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the string {value[:40]!r}"
+    return {list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+
+
+# -- the header ---------------------------------------------------------------------------------
+@dataclass
+class ScenarioInfo(Record):
+    name: str = spec(_str)
+    hash: str = spec(_str)
+    description: str = spec(_str, required=False, default="")
+
+
+@dataclass
+class BreakpointInfo(Record):
+    function: str = spec(_str)
+    at: str = spec(_str)
+    capture: List[str] = spec(_list_of(_str), "a list of names", factory=list)
+    when: Optional[str] = spec(_opt(_str), "a string or null", required=False)
+    key: List[str] = spec(_list_of(_str), "a list of names", required=False, factory=list)
+
+
+@dataclass
+class Header(Record):
+    kind: str = spec(_str)
+    format: str = spec(_str)
+    version: int = spec(_int)
+    harness: str = spec(_str, required=False, default="?")
+    scenario: ScenarioInfo = spec(lambda v: isinstance(v, dict), "an object")
+    breakpoints: List[BreakpointInfo] = spec(lambda v: isinstance(v, list), "a list",
+                                             required=False, factory=list)
+    torch: str = spec(_str, required=False, default="?")
+    python: str = spec(_str, required=False, default="?")
+    backend: str = spec(_str, required=False, default="?")
+    optimize: int = spec(_int, required=False, default=0)
+    hashseed: Optional[str] = spec(_opt(_str), "a string or null", required=False)
+    # The value encoding it was written with; files from before it was recorded are 1.
+    encoding: Optional[int] = spec(_opt(_int), "an integer", required=False)
+
+    OMIT_IF_NONE = ("encoding",)
+    NESTED = {"scenario": ScenarioInfo, "breakpoints": [BreakpointInfo]}
+
+    @property
+    def encoding_version(self) -> int:
+        return self.encoding or 1
+
+
+# -- sources and stops --------------------------------------------------------------------------
+@dataclass
+class Source(Record):
+    kind: str = spec(_str)
+    function: str = spec(_str)
+    qualname: str = spec(_str, required=False, default="")
+    file: str = spec(_str, required=False, default="?")
+    first_line: int = spec(_int, required=False, default=1)
+    sha256: str = spec(_str, required=False, default="")
+    text: Optional[str] = spec(_opt(_str), "a string or null", required=False)
+
+
+EVENTS = ("enter", "return", "line")
+
+
+@dataclass
+class Stop(Record):
+    kind: str = spec(_str)
+    index: int = spec(_int)
+    function: str = spec(_str)
+    breakpoint: int = spec(_int)
+    event: str = spec(lambda v: v in EVENTS, "enter, return or line")
+    line: int = spec(_int)
+    call: int = spec(_int)
+    parent: Optional[int] = spec(_opt(_int), "an integer or null")
+    depth: int = spec(_int)
+    subject: Optional[str] = spec(_opt(_str), "a string or null")
+    locals: Dict[str, Any] = spec(_dict_of(_any), "an object of captured values", factory=dict)
+    absent: Optional[List[str]] = spec(_opt(_list_of(_str)), "a list of names",
+                                       required=False)
+
+    OMIT_IF_NONE = ("absent",)
+
+
+# -- the end ------------------------------------------------------------------------------------
+@dataclass
+class ErrorInfo(Record):
+    type: str = spec(_str)
+    message: str = spec(_str)
+    phase: str = spec(_str, required=False, default="script")
+    attribute: Optional[str] = spec(_opt(_str), "a string", required=False)
+
+    OMIT_IF_NONE = ("attribute",)
+
+
+@dataclass
+class WarningInfo(Record):
+    category: str = spec(_str)
+    message: str = spec(_str)
+    count: int = spec(_int, required=False, default=1)
+
+
+OUTCOMES = ("ok", "error", "stopped")
+
+
+@dataclass
+class End(Record):
+    kind: str = spec(_str)
+    outcome: str = spec(lambda v: v in OUTCOMES, "ok, error or stopped")
+    stops: int = spec(_int)
+    stopped_by: Optional[str] = spec(_opt(_str), "a string", required=False)
+    error: Optional[ErrorInfo] = spec(_opt(lambda v: isinstance(v, dict)), "an object",
+                                      required=False)
+    scripted: Optional[Dict[str, Any]] = spec(_opt(_dict_of(_any)), "an object",
+                                              required=False)
+    warnings: List[WarningInfo] = spec(lambda v: isinstance(v, list), "a list",
+                                       required=False, factory=list)
+    never_present: Dict[str, List[str]] = spec(_dict_of(_list_of(_str)), "an object of lists",
+                                               required=False, factory=dict)
+    never_stopped: List[str] = spec(_list_of(_str), "a list of strings", required=False,
+                                    factory=list)
+    when_errors: Dict[str, str] = spec(_dict_of(_str), "an object of strings", required=False,
+                                       factory=dict)
+    stops_seen: Optional[int] = spec(_opt(_int), "an integer", required=False)
+
+    OMIT_IF_NONE = ("stopped_by", "error", "scripted", "stops_seen")
+    NESTED = {"error": ErrorInfo, "warnings": [WarningInfo]}
+
+
+KINDS = {"header": Header, "source": Source, "stop": Stop, "end": End}
+
+
+def from_json(data: Any) -> Record:
+    """Any record from its JSON, validated; RecordError says what is wrong with it."""
+    if not isinstance(data, dict):
+        raise RecordError(f"a record must be an object, got {_kind(data)}")
+    kind = data.get("kind")
+    cls = KINDS.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise RecordError(f"unknown record kind {kind!r}")
+    record = cls.from_json(data)
+    if isinstance(record, Stop):
+        check_values(record.locals, "locals")
+    return record
+
+
+def check_values(value: Any, where: str) -> None:
+    """Captured values must be plain JSON data, finite, and not nested past MAX_VALUE_DEPTH."""
+    stack: List[Tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_VALUE_DEPTH:
+            raise RecordError(f"{where}: values nested more than {MAX_VALUE_DEPTH} deep")
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise RecordError(f"{where}: a number that is not finite ({item})")
