@@ -3,7 +3,7 @@
     import harness
     snap = harness.run("scenarios/seed_walk.yaml")          # or the same structure as a dict
     stop = snap.stop("infer_type", name="weights")
-    assert stop["locals"]["attr_type"]["jit_type"] == "Tensor"
+    assert stop.locals["attr_type"]["jit_type"] == "Tensor"
     report = harness.diff(harness.load("old.jsonl"), snap)
     assert report.equal, report.text()
 
@@ -12,17 +12,27 @@ the command line, unless `in_process=True`.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
-import sys
 import tempfile
 from typing import Optional, Union
 
 from . import compare, scenario as scenario_mod, snapshot
 from .errors import HarnessError
+from .job import Job
 from .scenario import Scenario
 from .snapshot import Snapshot
 
 ScenarioLike = Union[str, "os.PathLike[str]", dict, Scenario]
+
+
+class DiffReport(compare.DiffReport):
+    """`compare.DiffReport`, with the text `harness diff` prints."""
+
+    def text(self, color: bool = False) -> str:
+        from .show.render_diff import diff_text
+
+        return diff_text(self, color)
 
 
 def load_scenario(source: ScenarioLike, base_dir: Optional[str] = None) -> Scenario:
@@ -38,7 +48,8 @@ def run(source: ScenarioLike, output: Optional[str] = None, backend: str = "auto
         in_process: bool = False, python: Optional[str] = None,
         base_dir: Optional[str] = None) -> Snapshot:
     """Record a scenario and return its snapshot, whether the model scripted or not (see
-    `snap.outcome`). Bad input raises `HarnessError` (or its `ScenarioError`).
+    `snap.outcome`). Bad input raises `HarnessError` (or its `ScenarioError`); a recording
+    process that dies raises `RecorderDied`.
 
     output: where the snapshot goes (default: a new temporary file; `snap.path` says where).
     in_process: record in this process (torch's type caches then carry over between runs).
@@ -48,19 +59,22 @@ def run(source: ScenarioLike, output: Optional[str] = None, backend: str = "auto
     if output is None:
         output = os.path.join(tempfile.mkdtemp(prefix="harness-"), f"{scenario.name}.jsonl")
     if in_process:
-        from .session import record
+        from .recording.session import record
 
         record(scenario, output=output, backend=backend)
         return snapshot.read(output)
-    from .process import run_child
+    from .recording import launch
 
-    job = {"scenario": scenario.to_data(), "output": output, "backend": backend,
-           "save_scripted": None, "quiet": True, "color": False}
-    proc = run_child(job, python or sys.executable, capture=True)
-    if proc.returncode not in (0, 1) or not os.path.exists(output):
-        message = proc.stderr.strip().replace("harness: error: ", "", 1)
-        raise HarnessError(message or f"recording failed (exit {proc.returncode})")
-    return snapshot.read(output)
+    recording = launch.run(Job(scenario=scenario, output=output, backend=backend, quiet=True,
+                               color=False), python, capture=True)
+    if recording.signals:  # Ctrl-C (or a stop signal) while it ran: stop the caller too
+        raise KeyboardInterrupt
+    if recording.recorded:
+        return snapshot.read(output)
+    if recording.finished:  # it refused the job: bad input
+        message = recording.stderr.strip().replace("harness: error: ", "", 1)
+        raise HarnessError(message or f"recording failed (exit {recording.code})")
+    raise recording.died()
 
 
 def load(path: Union[str, "os.PathLike[str]"]) -> Snapshot:
@@ -68,11 +82,13 @@ def load(path: Union[str, "os.PathLike[str]"]) -> Snapshot:
     return snapshot.read(os.fspath(path))
 
 
-def diff(a: Union[Snapshot, str], b: Union[Snapshot, str]) -> compare.DiffReport:
+def diff(a: Union[Snapshot, str], b: Union[Snapshot, str]) -> DiffReport:
     """Compare two snapshots (or snapshot paths); `report.equal`, `report.text()`."""
     a = a if isinstance(a, Snapshot) else load(a)
     b = b if isinstance(b, Snapshot) else load(b)
-    return compare.diff(a, b)
+    report = compare.diff(a, b)
+    return DiffReport(**{f.name: getattr(report, f.name)
+                         for f in dataclasses.fields(report)})
 
 
-__all__ = ["run", "load", "diff", "load_scenario", "Snapshot"]
+__all__ = ["run", "load", "diff", "load_scenario", "Snapshot", "DiffReport"]

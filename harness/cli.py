@@ -1,31 +1,36 @@
-"""The `harness` command line: parses arguments, hands work to the modules that do it, and
-turns `HarnessError` into a one-paragraph message and exit code 2 (never a traceback).
+"""The `harness` command line: arguments in, work handed to the modules that do it.
+
+A `HarnessError` becomes a one-paragraph message and its exit code, never a traceback.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from typing import List, Optional
 
-from . import __version__, backends, render
-from .errors import EXIT_USAGE, HarnessError
+from . import __version__
+from .errors import ExitCode, HarnessError
+from .job import Job
+from .recording import backends
+from .show import render
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "command", None):
-        parser.print_help()
-        return EXIT_USAGE
     try:
-        return args.handler(args)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "command", None):
+            parser.print_help()
+            return ExitCode.USAGE
+        return int(args.handler(args))
     except HarnessError as exc:
         render.error(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:
         render.error("interrupted")
-        return 130
+        return ExitCode.INTERRUPTED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,7 +111,7 @@ def add_color_options(parser: argparse.ArgumentParser) -> None:
 # -- run --------------------------------------------------------------------------------------
 def load_scenario(args: argparse.Namespace):
     from . import scenario as scenario_mod
-    from . import seed_walk
+    from .recording import seed_walk
 
     if args.scenario and args.model:
         raise HarnessError("give a scenario file or --model, not both")
@@ -141,23 +146,27 @@ def cmd_run(args: argparse.Namespace) -> int:
         backends.choose(args.backend)
     except ValueError as exc:
         raise HarnessError(str(exc)) from None
-    job = {"scenario": scenario.to_data(), "output": args.output, "backend": args.backend,
-           "save_scripted": args.save_scripted, "quiet": args.quiet, "color": args.color,
-           "interactive": args.interactive}
+    job = Job(scenario=scenario, output=args.output, backend=args.backend,
+              save_scripted=args.save_scripted, quiet=args.quiet, color=args.color,
+              interactive=args.interactive)
     if args.in_process:
-        from .child import run_job
+        from .recording.child import run_job
 
         return run_job(job)
-    from .process import interrupts_left_to_children, run_child
+    from .recording import launch
 
-    with interrupts_left_to_children():
-        return run_child(job, sys.executable).returncode
+    recording = launch.run(job)
+    code = recording.exit_code()
+    if recording.signals and recording.code not in (ExitCode.INTERRUPTED, ExitCode.TERMINATED,
+                                                     ExitCode.HANGUP):
+        render.error("interrupted" if code == ExitCode.INTERRUPTED else "stopped by a signal")
+    return code
 
 
 # -- replay, diff, matrix (snapshot files only: no torch) ------------------------------------
 def cmd_replay(args: argparse.Namespace) -> int:
     from . import snapshot
-    from .replay import ReplayShell, print_snapshot
+    from .show.replay import ReplayShell, print_snapshot
 
     snap = snapshot.read(args.snapshot)
     style = render.Style.for_stream(sys.stdout, args.color)
@@ -169,15 +178,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
     except ImportError:
         pass
     shell.cmdloop()
-    return 0
+    return ExitCode.OK
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    import json
-
     from . import snapshot
     from .compare import diff
-    from .render_diff import diff_lines
+    from .show.render_diff import diff_lines
 
     report = diff(snapshot.read(args.a), snapshot.read(args.b))
     if args.format == "json":
@@ -185,7 +192,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     else:
         style = render.Style.for_stream(sys.stdout, args.color)
         print("\n".join(diff_lines(report, style)))
-    return 0 if report.equal else 1
+    return ExitCode.OK if report.equal else ExitCode.FAILED
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:
@@ -193,21 +200,18 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     from . import snapshot
     from .compare import diff
     from .matrix import check_pythons, record_all
-    from .render_diff import diff_lines
+    from .show.render_diff import diff_lines
 
     scenario = scenario_mod.load(args.scenario)
     check_pythons(args.python)
     out_dir = args.output or os.path.join("snapshots", scenario.name, "matrix")
-    from .process import interrupts_left_to_children
-
-    with interrupts_left_to_children():
-        runs = record_all(scenario, args.python, out_dir, backend=args.backend)
-    failed = [r for r in runs if r.code not in (0, 1) or not os.path.exists(r.path)]
+    runs = record_all(scenario, args.python, out_dir, backend=args.backend)
+    failed = [r for r in runs if not r.recorded]
     for run in failed:
         render.error(f"recording with {run.python} failed (exit {run.code}):\n"
                      + run.stderr.strip())
     if failed:
-        return 2
+        return ExitCode.USAGE
     style = render.Style.for_stream(sys.stdout, args.color)
     first = snapshot.read(runs[0].path)
     different = False
@@ -215,13 +219,14 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         report = diff(first, snapshot.read(run.path))
         print("\n".join(diff_lines(report, style)))
         different = different or not report.equal
-    return 1 if different else 0
+    return ExitCode.FAILED if different else ExitCode.OK
 
 
 # -- targets ----------------------------------------------------------------------------------
 def cmd_targets(args: argparse.Namespace) -> int:
-    from .session import import_torch
-    from .targets import list_targets, relative_file
+    from .recording import import_torch
+    from .recording.paths import relative_file
+    from .recording.targets import list_targets
 
     torch = import_torch()
     wanted = args.filter.lower()
@@ -232,4 +237,4 @@ def cmd_targets(args: argparse.Namespace) -> int:
         print(f"{name:<{width}}  {file}:{line}")
     print(f"{len(found)} functions in torch {torch.__version__}"
           + (f" matching {args.filter!r}" if args.filter else ""), file=sys.stderr)
-    return 0 if found else 1
+    return ExitCode.OK if found else ExitCode.FAILED

@@ -6,19 +6,44 @@ their breakpoint, the module being worked on (`subject`), and the values of the 
 Line numbers, indexes and call numbers do not count: torch moving code is not a difference, the
 code changing is, and that shows as a changed source.
 
-Reads snapshot records only: no torch needed.
+This module compares and returns data (`DiffReport`); `show/render_diff.py` shows it. Reads
+snapshot records only: no torch needed.
 """
 from __future__ import annotations
 
+import ast
 import difflib
 import json
+import textwrap
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-from .snapshot import Snapshot, key_label, return_as_references
+from .records import Source, Stop, Tag, local_ref, path_label, tag_of
+from .snapshot import Snapshot, key_label
 
 HEADER_FIELDS = ("torch", "python", "backend", "optimize", "hashseed")
+
+
+@dataclass(frozen=True)
+class StopRef:
+    """A stop as a report names it: its index, what identifies it, and its captured values."""
+
+    index: int
+    event: str
+    subject: Optional[str]
+    key: Tuple[Tuple[str, Any], ...]  # the breakpoint's key locals and their values
+    locals: Dict[str, Any] = field(compare=False, hash=False)
+    absent: Optional[List[str]] = field(default=None, compare=False, hash=False)
+
+    @property
+    def identity(self) -> str:
+        """`return custom_layer1 name=weights`: what pairs it with its twin."""
+        return f"{self.event} {path_label(self.subject)}" + "".join(
+            f" {k}={v}" for k, v in self.key)
+
+    def to_data(self) -> dict:
+        return {"index": self.index, "identity": self.identity, "locals": self.locals}
 
 
 @dataclass
@@ -45,8 +70,8 @@ class SourceChange:
 
 @dataclass
 class FunctionReport:
-    only_a: List[dict] = field(default_factory=list)
-    only_b: List[dict] = field(default_factory=list)
+    only_a: List[StopRef] = field(default_factory=list)
+    only_b: List[StopRef] = field(default_factory=list)
     changed: List[StopChange] = field(default_factory=list)
     source: Optional[SourceChange] = None
 
@@ -81,17 +106,7 @@ class DiffReport:
         return not (c["only_a"] or c["only_b"] or c["changed"] or c["sources"]
                     or self.warnings[0] or self.warnings[1] or self.outcome or self.scenario)
 
-    def text(self, color: bool = False) -> str:
-        """The report as `harness diff` prints it."""
-        from .render import Style
-        from .render_diff import diff_lines
-
-        return "\n".join(diff_lines(self, Style(color)))
-
     def to_data(self) -> dict:
-        def stop_ref(s: dict) -> dict:
-            return {"index": s["index"], "identity": identity_text(s), "locals": s["locals"]}
-
         return {
             "a": self.a, "b": self.b, "equal": self.equal, "counts": self.counts,
             "header": {k: {"a": a, "b": b} for k, (a, b) in self.header.items()},
@@ -99,8 +114,8 @@ class DiffReport:
             {"a": self.scenario[0], "b": self.scenario[1]},
             "functions": {
                 name: {
-                    "only_a": [stop_ref(s) for s in f.only_a],
-                    "only_b": [stop_ref(s) for s in f.only_b],
+                    "only_a": [s.to_data() for s in f.only_a],
+                    "only_b": [s.to_data() for s in f.only_b],
                     "changed": [{"identity": c.identity, "a_index": c.a_index,
                                  "b_index": c.b_index,
                                  "changes": [{"path": v.path, "a": v.a, "b": v.b}
@@ -116,37 +131,32 @@ class DiffReport:
 
 
 # -- identity ---------------------------------------------------------------------------------
-def _keys_of(snap: Snapshot) -> List[List[str]]:
-    return [bp.get("key") or [] for bp in snap.header.get("breakpoints", [])]
+Identity = Tuple[str, str, Optional[str], Tuple[Tuple[str, str], ...]]
 
 
-def _at_of(snap: Snapshot, stop: dict) -> str:
-    bps = snap.header.get("breakpoints", [])
-    i = stop.get("breakpoint")
-    return bps[i]["at"] if isinstance(i, int) and i < len(bps) else stop["event"]
+def _at_of(snap: Snapshot, stop: Stop) -> str:
+    bps = snap.header.breakpoints
+    i = stop.breakpoint
+    return bps[i].at if 0 <= i < len(bps) else stop.event
 
 
-def _identity(snap: Snapshot, stop: dict, keys: List[List[str]]) -> Tuple:
-    i = stop.get("breakpoint")
-    key_names = keys[i] if isinstance(i, int) and i < len(keys) else []
-    key_values = tuple((k, json.dumps(stop["locals"].get(k), sort_keys=True)) for k in key_names)
-    return (stop["function"], _at_of(snap, stop), stop.get("subject"), key_values)
+def _key_names(snap: Snapshot, stop: Stop) -> List[str]:
+    bps = snap.header.breakpoints
+    return list(bps[stop.breakpoint].key) if 0 <= stop.breakpoint < len(bps) else []
 
 
-def identity_text(stop: dict) -> str:
-    subject = stop.get("subject")
-    where = "-" if subject is None else (subject or "<root>")
-    return f"{stop['event']} {where}" + "".join(
-        f" {k}={v}" for k, v in stop.get("_key", ()))
+def _ref(snap: Snapshot, stop: Stop) -> Tuple[Identity, StopRef]:
+    key = tuple((k, stop.locals.get(k)) for k in _key_names(snap, stop))
+    ident = (stop.function, _at_of(snap, stop), stop.subject,
+             tuple((k, json.dumps(v, sort_keys=True)) for k, v in key))
+    return ident, StopRef(stop.index, stop.event, stop.subject, key, stop.locals, stop.absent)
 
 
-def _index(snap: Snapshot) -> "OrderedDict[Tuple, List[dict]]":
-    keys = _keys_of(snap)
-    out: "OrderedDict[Tuple, List[dict]]" = OrderedDict()
+def _index(snap: Snapshot) -> "OrderedDict[Identity, List[StopRef]]":
+    out: "OrderedDict[Identity, List[StopRef]]" = OrderedDict()
     for stop in snap.stops:
-        ident = _identity(snap, stop, keys)
-        stop = dict(stop, _key=tuple((k, json.loads(v)) for k, v in ident[3]))
-        out.setdefault(ident, []).append(stop)
+        ident, ref = _ref(snap, stop)
+        out.setdefault(ident, []).append(ref)
     return out
 
 
@@ -156,14 +166,14 @@ def value_changes(a: Any, b: Any, path: str = "") -> List[ValueChange]:
     if a == b:
         return []
     if isinstance(a, dict) and isinstance(b, dict):
-        if a.get("type") != b.get("type"):  # a different kind of value: show it whole
+        ta, tb = a.get("type"), b.get("type")
+        if ta != tb:  # a different kind of value: show it whole
             return [ValueChange(path, a, b)]
-        if a.get("type") in ("dict",) and b.get("type") == "dict" and "items" in a and "items" in b:
+        if ta == Tag.DICT and "items" in a and "items" in b:
             return _pairs_changes(a["items"], b["items"], path)
-        if a.get("type") in ("set", "frozenset") and a.get("type") == b.get("type"):
+        if ta in (Tag.SET, Tag.FROZENSET):
             return _set_changes(a["items"], b["items"], path)
-        if a.get("type") == b.get("type") and "items" in a and "items" in b \
-                and len(a["items"]) == len(b["items"]):
+        if "items" in a and "items" in b and len(a["items"]) == len(b["items"]):
             out = []
             for i, (x, y) in enumerate(zip(a["items"], b["items"])):
                 out += value_changes(x, y, f"{path}[{i}]")
@@ -210,15 +220,38 @@ def _set_changes(a_items: list, b_items: list, path: str) -> List[ValueChange]:
     return out
 
 
+def return_as_references(captured: dict) -> Any:
+    """A stop's return value with each tuple item that repeats a captured local replaced by
+    a reference to it. `infer_type` returns `(attr_type, inferred)`: showing or diffing both
+    the locals and the return would say everything twice."""
+    value = captured.get("return")
+    if tag_of(value) != Tag.TUPLE:
+        return value
+    items = []
+    for item in value["items"]:
+        same = [n for n, v in captured.items() if n != "return" and v == item]
+        items.append(local_ref(same[0]) if same else item)
+    return {**value, "items": items}
+
+
+def echoed_return(captured: dict) -> Optional[List[str]]:
+    """The captured locals that the return value only repeats, or None if it says more."""
+    value = return_as_references(captured)
+    if tag_of(value) == Tag.LOCAL:
+        return [value["name"]]
+    if tag_of(value) == Tag.TUPLE and all(tag_of(i) == Tag.LOCAL for i in value["items"]):
+        return [i["name"] for i in value["items"]]
+    return None
+
+
 # -- the whole report -------------------------------------------------------------------------
 def diff(a: Snapshot, b: Snapshot) -> DiffReport:
     report = DiffReport(a=a.path, b=b.path)
     for name in HEADER_FIELDS:
         if a.header.get(name) != b.header.get(name):
             report.header[name] = (a.header.get(name), b.header.get(name))
-    sa, sb = a.header.get("scenario", {}), b.header.get("scenario", {})
-    if sa.get("name") != sb.get("name"):
-        report.scenario = (sa.get("name"), sb.get("name"))
+    if a.header.scenario.name != b.header.scenario.name:
+        report.scenario = (a.header.scenario.name, b.header.scenario.name)
 
     ia, ib = _index(a), _index(b)
     for ident in list(ia) + [i for i in ib if i not in ia]:
@@ -227,21 +260,20 @@ def diff(a: Snapshot, b: Snapshot) -> DiffReport:
         left, right = ia.get(ident, []), ib.get(ident, [])
         for x, y in zip(left, right):
             report.paired += 1
-            changes = value_changes(_compared(x["locals"]), _compared(y["locals"]))
-            if x.get("absent") != y.get("absent"):
-                changes.append(ValueChange("(absent)", x.get("absent"), y.get("absent")))
+            changes = value_changes(_compared(x.locals), _compared(y.locals))
+            if x.absent != y.absent:
+                changes.append(ValueChange("(absent)", x.absent, y.absent))
             if changes:
-                fr.changed.append(StopChange(identity_text(x), x["index"], y["index"], changes))
+                fr.changed.append(StopChange(x.identity, x.index, y.index, changes))
         fr.only_a.extend(left[len(right):])
         fr.only_b.extend(right[len(left):])
 
     for function in report.functions:
         src_a, src_b = a.sources.get(function), b.sources.get(function)
-        if src_a and src_b and src_a.get("sha256") != src_b.get("sha256"):
+        if src_a and src_b and src_a.sha256 != src_b.sha256:
             report.functions[function].source = compare_sources(src_a, src_b)
 
-    wa = _warning_texts(a.end)
-    wb = _warning_texts(b.end)
+    wa, wb = _warning_texts(a), _warning_texts(b)
     report.warnings = ([w for w in wa if w not in wb], [w for w in wb if w not in wa])
     oa, ob = _outcome(a), _outcome(b)
     if oa != ob:
@@ -257,10 +289,10 @@ def _compared(captured: dict) -> dict:
     return {**captured, "return": return_as_references(captured)}
 
 
-def compare_sources(src_a: dict, src_b: dict) -> SourceChange:
-    text_a, text_b = src_a.get("text") or "", src_b.get("text") or ""
-    labels = (f"{src_a.get('file')} (A, line {src_a.get('first_line')})",
-              f"{src_b.get('file')} (B, line {src_b.get('first_line')})")
+def compare_sources(src_a: Source, src_b: Source) -> SourceChange:
+    text_a, text_b = src_a.text or "", src_b.text or ""
+    labels = (f"{src_a.file} (A, line {src_a.first_line})",
+              f"{src_b.file} (B, line {src_b.first_line})")
     text_diff = _unified(text_a, text_b, labels)
     code_a, code_b = normalized_code(text_a), normalized_code(text_b)
     if code_a is None or code_b is None:  # unparsable here: only the text can be compared
@@ -271,12 +303,9 @@ def compare_sources(src_a: dict, src_b: dict) -> SourceChange:
 def normalized_code(text: str) -> Optional[str]:
     """The function's code without comments, docstrings and layout: what it does, not how it
     is spelled, so a release that only reformats torch does not read as a change."""
-    import ast
-    import textwrap
-
     try:
         tree = ast.parse(textwrap.dedent(text))
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
@@ -284,8 +313,7 @@ def normalized_code(text: str) -> Optional[str]:
                 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
                 and isinstance(body[0].value.value, str):
             node.body = body[1:] or [ast.Pass()]
-    unparse = getattr(ast, "unparse", None)  # Python 3.9+
-    return unparse(tree) if unparse else ast.dump(tree)
+    return ast.unparse(tree)
 
 
 def _unified(a: str, b: str, labels: Tuple[str, str]) -> List[str]:
@@ -294,17 +322,16 @@ def _unified(a: str, b: str, labels: Tuple[str, str]) -> List[str]:
     return list(difflib.unified_diff(a.splitlines(), b.splitlines(), *labels, lineterm="", n=2))
 
 
-def _warning_texts(end: Optional[dict]) -> List[str]:
-    return [f"{w['category']}: {w['message']}" for w in (end or {}).get("warnings", [])]
+def _warning_texts(snap: Snapshot) -> List[str]:
+    end = snap.end
+    return [f"{w.category}: {w.message}" for w in (end.warnings if end else [])]
 
 
 def _outcome(snap: Snapshot) -> Any:
     end = snap.end
     if end is None:
         return "unfinished"
-    if end["outcome"] == "error":
-        err = end["error"]
-        return f"error: {err['type']}: {err['message'].strip().splitlines()[0]}"
-    if end["outcome"] == "ok":
-        return "ok"
-    return end["outcome"]
+    if end.outcome == "error" and end.error is not None:
+        first = (end.error.message.strip().splitlines() or [""])[0]
+        return f"error: {end.error.type}: {first}"
+    return end.outcome

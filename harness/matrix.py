@@ -1,6 +1,6 @@
 """Record one scenario in several Python environments (one torch each) and diff them.
 
-Each environment runs the recording child (`python -m harness.child`) with the harness package
+Each environment runs the recording process (`recording/launch.py`) with the harness package
 put on its path, so an environment needs nothing but Python and torch. Runs go in parallel as
 far as the machine's cores allow; a progress line per environment tells where each is.
 """
@@ -15,8 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, List, Optional
 
-from .process import run_child
 from .errors import HarnessError
+from .job import Job
+from .recording import launch
 from .scenario import Scenario
 
 
@@ -24,9 +25,17 @@ from .scenario import Scenario
 class EnvRun:
     python: str
     path: str  # snapshot written (renamed by torch version once known)
-    code: int
+    recording: launch.Recording
     seconds: float
-    stderr: str
+    recorded: bool  # a snapshot with its end: the model scripted or failed
+
+    @property
+    def code(self) -> int:
+        return self.recording.code
+
+    @property
+    def stderr(self) -> str:
+        return self.recording.stderr
 
 
 def check_pythons(pythons: List[str]) -> None:
@@ -50,25 +59,24 @@ def record_all(scenario: Scenario, pythons: List[str], out_dir: str, backend: st
 
     def one(i: int) -> EnvRun:
         path = os.path.join(out_dir, f"env{i + 1}.jsonl")
-        job = {"scenario": scenario.to_data(), "output": path, "backend": backend,
-               "save_scripted": None, "quiet": True, "color": False}
+        job = Job(scenario=scenario, output=path, backend=backend, quiet=True, color=False)
         say(i, "recording…")
         start = time.monotonic()
-        proc = run_child(job, pythons[i], capture=True)
+        recording = launch.run(job, pythons[i], capture=True)
         seconds = time.monotonic() - start
-        run = EnvRun(pythons[i], path, proc.returncode, seconds, proc.stderr)
+        run = EnvRun(pythons[i], path, recording, seconds, recording.recorded)
         if os.path.exists(path):
             run.path = _rename_by_version(path, i)
-        if proc.returncode in (0, 1) and os.path.exists(run.path):
+        if run.recorded:
             say(i, f"done in {seconds:.1f}s: {os.path.basename(run.path)}"
-                   + (" (scripting failed)" if proc.returncode == 1 else ""))
+                   + (" (scripting failed)" if recording.code == 1 else ""))
         else:
-            last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-            say(i, f"failed (exit {proc.returncode}): {last}")
+            last = (recording.stderr.strip().splitlines() or ["no output"])[-1]
+            say(i, f"failed (exit {recording.code}): {last}")
         return run
 
     workers = max(1, min(len(pythons), (os.cpu_count() or 1)))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with launch.signals_forwarded(), ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(one, range(len(pythons))))
 
 

@@ -115,8 +115,8 @@ class GoldenSession:
                 snap = api.run(str(scenario_path), output=os.path.join(workdir, "new.jsonl"))
             except HarnessError as exc:
                 raise GoldenProblem(f"the scenario cannot run: {exc}") from None
-            golden = self.golden_path(scenario_path, snap.header["scenario"]["name"],
-                                      snap.header["torch"])
+            golden = self.golden_path(scenario_path, snap.header.scenario.name,
+                                      snap.header.torch)
             if self.update:
                 golden.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(snap.path, golden)
@@ -124,7 +124,7 @@ class GoldenSession:
                 return f"golden written: {golden}"
             if not golden.exists():
                 raise GoldenProblem(
-                    f"no golden snapshot for torch {snap.header['torch']} at {golden}; "
+                    f"no golden snapshot for torch {snap.header.torch} at {golden}; "
                     "run `pytest --harness-update` to record it, then commit it")
             try:
                 expected = snapshot.read(str(golden))
@@ -151,8 +151,8 @@ class ScenarioItem(pytest.Item):
     def repr_failure(self, excinfo, style=None):
         exc = excinfo.value
         if isinstance(exc, GoldenMismatch):
-            from .render import Style
-            from .render_diff import diff_lines
+            from .show.render import Style
+            from .show.render_diff import diff_lines
 
             lines = diff_lines(exc.report, Style(False), "golden", "now")
             lines.append(f"golden: {exc.golden}")

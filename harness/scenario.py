@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, Optional, Tuple
 
 from .errors import ScenarioError
-from .targets import did_you_mean
+from .text import did_you_mean
 
 FORMAT_VERSION = 1
 EVENTS = ("enter", "return")

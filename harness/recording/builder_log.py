@@ -11,6 +11,9 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Callable, Iterator, List, Optional, Tuple
 
+from ..records import Tag
+from .values import type_name
+
 # Every method that adds to a builder; those missing from an older torch are skipped.
 MUTATORS = (
     "set_module_dict", "set_module_list", "set_parameter_list", "set_parameter_dict",
@@ -68,9 +71,7 @@ def calls_of(builder: Any) -> Optional[List[Call]]:
 def summarise(calls: List[Call], enc: Any, depth: int,
               concrete_type_ref: Callable[[Any], str]) -> dict:
     """What has been added to a builder so far, grouped the way torch's ConcreteModuleType is."""
-    from .values import type_name
-
-    out: dict = {"type": "ConcreteModuleTypeBuilder", "py_class": None, "kind": None,
+    out: dict = {"type": Tag.BUILDER, "py_class": None, "kind": None,
                  "attributes": {}, "modules": {}, "constants": {}, "failed_attributes": {},
                  "functions": {}, "builtin_functions": {}, "ignored_attributes": [],
                  "overloads": {}, "hooks": 0, "pre_hooks": 0, "poisoned": False}

@@ -1,62 +1,132 @@
-"""The recording side of `harness run`, as a process of its own.
+"""The recording process: one job in, one snapshot out, and its progress told as it goes.
 
-`python -m harness.child JOB.json` runs one job (a validated scenario as data, the snapshot
-path, the backend, display options) and exits 0 (scripted), 1 (scripting failed) or 2 (bad
-input). It imports nothing beyond the standard library and torch, so `harness matrix` can run
-it in an environment that holds only torch.
+Started by `launch.start` through `entry/harness_recorder.py JOB_FD STATUS_FD`: the job (a
+`Job` as JSON) is read from one pipe, and progress lines go to the other, so that the parent can
+say what the process was doing if it dies (a signal, `os._exit` in model code) and which
+snapshot it was writing. It imports nothing beyond the standard library and torch, so `harness
+matrix` can run it in an environment that holds only torch.
+
+Signals: the process starts with Ctrl-C (SIGINT) ignored and takes it once it can stop cleanly;
+SIGINT, SIGTERM and SIGHUP then stop the run, which closes its snapshot as "stopped". A second
+signal while that happens is ignored, so the snapshot is never left half-written. The process
+ends with `os._exit` after flushing its output: a signal during interpreter shutdown cannot
+print a traceback or change the exit code.
 """
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
+from typing import Optional
 
-from . import render
-from .errors import HarnessError
-from .scenario import Scenario
+from ..errors import ExitCode, HarnessError, Stopped
+from ..job import Job
+from ..show import render
+
+STOP_SIGNALS = {signal.SIGINT: ExitCode.INTERRUPTED, signal.SIGTERM: ExitCode.TERMINATED}
+if hasattr(signal, "SIGHUP"):
+    STOP_SIGNALS[signal.SIGHUP] = ExitCode.HANGUP
 
 
-def run_job(job: dict) -> int:
+def stopped(signum: int) -> Stopped:
+    return Stopped(signum, signal.Signals(signum).name,
+                   STOP_SIGNALS.get(signum, ExitCode.TERMINATED))
+
+
+class Status:
+    """Progress lines to the parent: {"ready": true}, {"phase": ...}, {"snapshot": path}."""
+
+    def __init__(self, fd: Optional[int]):
+        self.fd = fd
+
+    def __call__(self, **fields) -> None:
+        if self.fd is None:
+            return
+        try:
+            os.write(self.fd, (json.dumps(fields) + "\n").encode("utf-8"))
+        except OSError:  # the parent is gone: nobody to tell
+            self.fd = None
+
+
+def _stop_on_signal(signum, frame):
+    for sig in STOP_SIGNALS:  # the run is ending: a second signal must not cut that short
+        signal.signal(sig, signal.SIG_IGN)
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt  # what Ctrl-C always was: the run is "stopped: KeyboardInterrupt"
+    raise stopped(signum)
+
+
+def run_job(job: Job, status: Status = Status(None)) -> int:
     from .session import default_output, record
 
-    scenario = Scenario.from_job(job["scenario"])
-    interactive = job.get("interactive", False)
-    printer = render.LivePrinter(quiet=job.get("quiet", False), color=job.get("color"),
-                                 show_stops=not interactive)  # the debugger shows them
-    debugger = None
-    if interactive:
+    printer = render.LivePrinter(quiet=job.quiet, color=job.color,
+                                 show_stops=not job.interactive)  # the debugger shows them
+    observer = None
+    if job.interactive:
         from .debugger import create
 
-        debugger = create(color=job.get("color"))
+        observer = create(color=job.color)
     try:
-        result = record(scenario, output=job.get("output"), backend=job.get("backend", "auto"),
-                        save_scripted=job.get("save_scripted"), sink=printer,
-                        debugger=debugger)
+        result = record(job.scenario, output=job.output, backend=job.backend,
+                        save_scripted=job.save_scripted, sink=printer, observer=observer,
+                        progress=status)
     except HarnessError as exc:
         render.error(str(exc))
         return exc.exit_code
-    except KeyboardInterrupt:  # the snapshot's end already says "stopped"
+    except (KeyboardInterrupt, Stopped) as exc:  # the snapshot's end already says "stopped"
         torch = sys.modules.get("torch")  # imported if the run began; else no path is shown
-        printer.finish(job.get("output") or default_output(
-            scenario.name, getattr(torch, "__version__", "?")))
-        render.error("interrupted")
-        return 130
+        printer.finish(job.output or default_output(job.scenario.name,
+                                                    getattr(torch, "__version__", "?")))
+        stop = exc if isinstance(exc, Stopped) else stopped(signal.SIGINT)
+        render.error("interrupted" if stop.signum == signal.SIGINT else f"stopped by {stop.name}")
+        return stop.exit_code
     printer.finish(result.path)
     return result.exit_code
 
 
-def main(argv=None) -> int:
-    # The parent ignores Ctrl-C while this runs, and an ignored signal stays ignored across
-    # exec: take it back, so that Ctrl-C stops this run (and reaches the debugger).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1:
-        print("usage: python -m harness.child JOB.json", file=sys.stderr)
-        return 2
-    with open(argv[0], encoding="utf-8") as f:
-        job = json.load(f)
-    return run_job(job)
+def _end_with_parent() -> None:
+    """Linux: be sent SIGTERM if the parent dies, so this process is never left behind."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before that took effect
+        raise stopped(signal.SIGTERM)
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def main(argv) -> None:
+    code = ExitCode.INTERRUPTED
+    try:
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, _stop_on_signal)
+        _end_with_parent()
+        if len(argv) != 2:
+            print("usage: harness_recorder.py JOB_FD STATUS_FD", file=sys.stderr)
+            code = ExitCode.USAGE
+        else:
+            status = Status(int(argv[1]))
+            status(ready=True)
+            with os.fdopen(int(argv[0]), "r", encoding="utf-8") as f:
+                job = Job.from_json(json.load(f))
+            if job.interactive:  # Ctrl-C belongs to the debugger, as in any pdb session
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+            code = run_job(job, status)
+            status(phase="done")
+    except (KeyboardInterrupt, Stopped) as exc:  # before the run began: nothing to close
+        code = exc.exit_code if isinstance(exc, Stopped) else ExitCode.INTERRUPTED
+        render.error("interrupted before the run began; no snapshot was written")
+    finally:
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(int(code))

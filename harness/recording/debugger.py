@@ -1,4 +1,4 @@
-"""Step a scenario live in pdb++: the scenario's stops become debugger prompts on real frames.
+"""Step a scenario live in pdb++: its stops become debugger prompts on real frames.
 
 In interactive mode the debugger itself is the tracer: a `pdb.Pdb` subclass (pdb++'s when it
 is installed) whose `dispatch_call` / `dispatch_line` / `dispatch_return` first feed the same
@@ -14,18 +14,25 @@ work as in any session. Two things differ from plain pdb, both on purpose:
 Stops are shown at each prompt but written to the snapshot only when the user says so
 (`record`, `record all`). Quitting raises pdb's BdbQuit through torch; the session writes the
 snapshot's end as "stopped". When scripting fails, a post-mortem prompt opens on the innermost
-watched frame of the traceback.
+watched frame of the traceback. Commands piped in that run out before the run does let it go on
+to its end, as `continue` would (at a terminal, end of input quits, as in pdb).
+
+To the run, the debugger is a `RunObserver` that brings its own tracer: the session calls it
+through that seam only.
 """
 from __future__ import annotations
 
+import bdb
 import json
 import pprint
 import sys
 from typing import Any, Callable, List, Optional, Tuple
 
+from ..diagnosis import failed_attribute, typed_stops
+from ..records import path_label
+from ..show.render import Style, short, short_local, stop_line
 from .backends.settrace import report_leave
-from .render import Style, short, short_local, stop_line, subject_name, typed_stops
-from .session import failed_attribute
+from .observer import RunObserver
 
 def debugger_base() -> Tuple[type, Optional[str]]:
     """pdb++'s Pdb, or the standard one with a line saying why."""
@@ -40,9 +47,9 @@ def debugger_base() -> Tuple[type, Optional[str]]:
 
 
 def create(stdin=None, stdout=None, color: Optional[bool] = None):
-    """A debugger ready to be bound to a run (`HarnessDebugger.bind`)."""
+    """A debugger ready to watch a run (pass it to `session.record` as its observer)."""
     base, note = debugger_base()
-    cls = type("HarnessDebugger", (DebuggerMixin, base), {})
+    cls = type("HarnessDebugger", (DebuggerMixin, base, RunObserver), {})
     debugger = cls(stdin=stdin, stdout=stdout)
     debugger.harness_setup(note, Style.for_stream(debugger.stdout, color))
     return debugger
@@ -68,15 +75,38 @@ class DebuggerMixin:
         self.h_quit = False
         self.h_until = None  # `ns CONDITION`: the condition to wait for
         self.h_focus = None  # post-mortem: the frame to show first
-        if not getattr(self.stdin, "isatty", lambda: False)():
+        self.h_input_ended = False  # piped commands ran out: run on to the end
+        self.h_piped = not getattr(self.stdin, "isatty", lambda: False)()
+        if self.h_piped:
             self.use_rawinput = False  # commands piped in: read lines, no readline
         config = getattr(self, "config", None)  # pdb++ colours even when piped, unless told
         if config is not None and not style.enabled:
             config.highlight = config.use_pygments = False
 
-    def bind(self, engine, write: Callable[[dict], None]) -> None:
+    # -- the RunObserver seam ---------------------------------------------------------------
+    def tracer(self, engine):
+        self.h_engine = engine
+        return self
+
+    def attach(self, engine, write: Callable[[Any], None]) -> None:
         self.h_engine, self.h_write = engine, write
-        engine.on_stop = self.harness_stop
+
+    def should_write(self, stop) -> bool:
+        return False  # stops reach the snapshot through `record` (see _write)
+
+    def on_stop(self, stop, frame) -> None:
+        self.harness_stop(stop, frame)
+
+    def on_failure(self, error: BaseException) -> None:
+        self.post_mortem(error)
+
+    def stop_reason(self) -> Optional[str]:
+        return "the user quit the debugger" if self.h_quit else None
+
+    def end_fields(self) -> dict:
+        # the file holds the stops the user recorded; stops_seen counts all the run made
+        seen = self.h_engine.stops if self.h_engine is not None else len(self.h_stops)
+        return {"stops": len(self.h_recorded), "stops_seen": seen}
 
     def say(self, text: str) -> None:
         print(text, file=self.stdout)
@@ -102,7 +132,7 @@ class DebuggerMixin:
     # -- tracing --------------------------------------------------------------------------
     def dispatch_call(self, frame, arg):
         code = frame.f_code
-        if self.h_engine is not None and code in self.h_engine.by_code:
+        if self.h_engine is not None and self.h_engine.watches(code):
             self.h_engine.on_enter(code, frame)
             self._quit_if_asked()
             super().dispatch_call(frame, arg)  # pdb's stepping may want this call too
@@ -125,7 +155,7 @@ class DebuggerMixin:
     def dispatch_return(self, frame, arg):
         code = frame.f_code
         engine = self.h_engine
-        if engine is not None and code in engine.by_code:
+        if engine is not None and engine.watches(code):
             report_leave(engine, frame, arg, self.h_pending.pop(frame, None))
             self._quit_if_asked()
             result = super().dispatch_return(frame, arg)
@@ -134,7 +164,7 @@ class DebuggerMixin:
         return super().dispatch_return(frame, arg)
 
     def dispatch_exception(self, frame, arg):
-        if self.h_engine is not None and frame.f_code in self.h_engine.by_code:
+        if self.h_engine is not None and self.h_engine.watches(frame.f_code):
             self.h_pending[frame] = arg[1]
         return super().dispatch_exception(frame, arg)
 
@@ -150,8 +180,6 @@ class DebuggerMixin:
 
     def _quit_if_asked(self) -> None:
         if self.quitting:
-            import bdb
-
             raise bdb.BdbQuit
 
     # pdb's own prompts, skipped when a scenario stop just prompted on the same event
@@ -174,10 +202,12 @@ class DebuggerMixin:
             super().user_return(frame, return_value)
 
     # -- scenario stops -------------------------------------------------------------------
-    def harness_stop(self, record: dict, frame) -> None:
+    def harness_stop(self, record, frame) -> None:
         self.h_stops.append(record)
         if self.h_record_all:
             self._write(record)
+        if self.h_input_ended:
+            return  # no more commands: run on
         if self.h_until is not None:
             try:
                 wanted = bool(eval(self.h_until, frame.f_globals, dict(frame.f_locals)))
@@ -188,28 +218,28 @@ class DebuggerMixin:
             self.h_until = None
         self.h_current = record
         self._show_header(record)
-        self.h_skip_next = (frame, record["event"])
+        self.h_skip_next = (frame, record.event)
         self.interaction(frame, None)
 
-    def _show_header(self, record: dict) -> None:
+    def _show_header(self, record) -> None:
         st = self.h_style
-        recorded = " (recorded)" if record["index"] in self.h_recorded else ""
-        self.say(st.bold(f"── harness stop #{record['index']}: {record['function']} "
-                         f"{record['event']}, module {subject_name(record.get('subject'))}"
+        recorded = " (recorded)" if record.index in self.h_recorded else ""
+        self.say(st.bold(f"── harness stop #{record.index}: {record.function} "
+                         f"{record.event}, module {path_label(record.subject)}"
                          f"{recorded}"))
         self._show_captured(record)
 
-    def _show_captured(self, record: dict) -> None:
-        captured = record["locals"]
+    def _show_captured(self, record) -> None:
+        captured = record.locals
         for name, value in captured.items():
             self.say(f"   {self.h_style.bold(name)} = {short_local(name, value, captured, 100)}")
-        for name in record.get("absent", ()):
+        for name in record.absent or ():
             self.say(f"   {self.h_style.bold(name)} = {self.h_style.dim('<absent>')}")
 
-    def _write(self, record: dict) -> None:
-        if record["index"] not in self.h_recorded and self.h_write is not None:
+    def _write(self, record) -> None:
+        if record.index not in self.h_recorded and self.h_write is not None:
             self.h_write(record)
-            self.h_recorded.add(record["index"])
+            self.h_recorded.add(record.index)
 
     def post_mortem(self, error: BaseException) -> None:
         """Scripting failed: a prompt on the innermost watched frame of the traceback."""
@@ -218,7 +248,7 @@ class DebuggerMixin:
         while tb is not None:
             frames.append(tb.tb_frame)
             tb = tb.tb_next
-        watched = [f for f in frames if self.h_engine and f.f_code in self.h_engine.by_code]
+        watched = [f for f in frames if self.h_engine and self.h_engine.watches(f.f_code)]
         self.h_focus = watched[-1] if watched else None
         self.h_until = None
         st = self.h_style
@@ -230,8 +260,10 @@ class DebuggerMixin:
         else:
             self.say(st.bold("   no scenario frame is on the failing stack: at the innermost "
                              "frame"))
-        for stop in typed_stops(self.h_stops, failed_attribute(error)):
+        for stop in typed_stops(self.h_stops, failed_attribute(str(error))):
             self.say("   typed at: " + stop_line(stop, st, width=120))
+        if self.h_input_ended:
+            return
         self.reset()
         previous = sys.gettrace()
         try:
@@ -282,13 +314,12 @@ class DebuggerMixin:
         engine = self.h_engine
         if engine is not None:
             self.say(self.h_style.bold("breakpoints:"))
-            for bp in engine.breakpoints:
-                self.say(f"  [{bp.index}] {bp.describe()}"
-                         f"  ({engine.tally.hits.get(bp.index, 0)} stops so far)")
+            for bp, hits in engine.breakpoint_hits():
+                self.say(f"  [{bp.index}] {bp.describe()}  ({hits} stops so far)")
         self.say(self.h_style.bold(f"stops so far ({len(self.h_stops)}):"))
         for stop in self.h_stops:
             mark = ">" if stop is self.h_current else " "
-            rec = "*" if stop["index"] in self.h_recorded else " "
+            rec = "*" if stop.index in self.h_recorded else " "
             self.say(f"{mark}{rec}" + stop_line(stop, self.h_style, width=40))
         self.say(self.h_style.dim("(* = recorded into the snapshot)"))
 
@@ -302,11 +333,11 @@ class DebuggerMixin:
         self._write(self.h_current)
         if arg.strip() == "all":
             self.h_record_all = True
-            self.say(f"recorded stop #{self.h_current['index']}, and every stop from here on")
+            self.say(f"recorded stop #{self.h_current.index}, and every stop from here on")
         elif arg.strip():
             self.say("usage: record [all]")
         else:
-            self.say(f"recorded stop #{self.h_current['index']}")
+            self.say(f"recorded stop #{self.h_current.index}")
 
     def help_harness(self):
         self.say("harness commands, beside all of pdb's:\n"
@@ -329,7 +360,7 @@ class DebuggerMixin:
                     torch._C.ConcreteModuleTypeBuilder)
         if not isinstance(value, readable):
             return None
-        return self.h_engine.encoder.encode(value)
+        return self.h_engine.encode(value)
 
     def do_p(self, arg):
         try:
@@ -353,3 +384,13 @@ class DebuggerMixin:
     do_p.__doc__ = "p expression\nPrint the value (torch's InferredType & co. as data)."
     do_pp.__doc__ = "pp expression\nPretty-print the value (torch's InferredType & co. as data)."
 
+    def do_EOF(self, arg):
+        """End of input. At a terminal (Ctrl-D) it quits, as in pdb; when the commands were
+        piped in, the run goes on to its end without prompting, recording as set so far."""
+        if not self.h_piped:
+            return super().do_EOF(arg)
+        self.say(self.h_style.dim("harness: end of input: running on to the end"))
+        self.h_input_ended = True
+        self.h_until = None
+        self.set_continue()
+        return 1

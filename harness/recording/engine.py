@@ -1,29 +1,33 @@
 """The engine between a tracing backend and the records a run writes.
 
-A backend (`backends.settrace`, `backends.monitoring`) only reports four events on the watched
-code objects: enter, line, return, unwind (left by an exception). The engine keeps the stack of
-watched calls (for parent links and "the module being worked on"), decides which breakpoints
-stop (`at`, `when`), encodes the captured locals at once (values change later: `added_names`
-grows), and hands plain-data records to a sink. Nothing here prints, and no record holds a
-live frame. An optional `on_stop(record, frame)` hook is how the interactive debugger gets the
-live frame of a stop.
+A backend (`backends.settrace`, `backends.monitoring`, the debugger) only reports four events
+on the watched code objects: enter, line, return, unwind (left by an exception). The engine
+keeps the stack of watched calls (for parent links and "the module being worked on"), decides
+which breakpoints stop (`at`, `when`), encodes the captured locals at once (values change
+later: `added_names` grows), and hands `records.Stop` / `records.Source` to its sink and each
+stop, with its live frame, to the run's observer. At the end it says what the stop records
+alone do not (`summary()`): breakpoints that never stopped, locals never present, `when`
+errors. Nothing here prints, and no record holds a live frame.
 """
 from __future__ import annotations
 
 import hashlib
 import types
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Set
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
-from .scenario import Breakpoint
-from .targets import Target, relative_file
+from ..records import Source, Stop, local_ref
+from ..scenario import Breakpoint
+from .observer import RunObserver
+from .paths import relative_file
+from .targets import Target
 from .values import Encoder
 
 # Arguments that name the module a torch function is working on, in order of preference.
 SUBJECT_ARGS = ("nn_module", "obj", "mod", "module", "self")
 SUBJECT_SEARCH_DEPTH = 8  # callers looked at when no enclosing target call names a module
 
-Sink = Callable[[dict], None]
+Sink = Callable[[Any], None]
 
 
 def _is_plain(value: Any) -> bool:
@@ -57,7 +61,7 @@ class _Call:
 
 
 @dataclass
-class Tally:
+class _Tally:
     """What the end-of-run summary needs and the stop records alone do not say."""
 
     absent: Dict[str, Dict[str, int]] = field(default_factory=dict)  # function -> name -> count
@@ -68,29 +72,47 @@ class Tally:
 
 class Engine:
     def __init__(self, breakpoints: List[WatchedBreakpoint], encoder: Encoder, sink: Sink,
-                 is_subject: Callable[[Any], bool] = lambda v: False,
-                 on_stop: Optional[Callable[[dict, Any], None]] = None):
-        self.encoder, self.sink, self.is_subject, self.on_stop = encoder, sink, is_subject, on_stop
+                 observer: Optional[RunObserver] = None,
+                 is_subject: Callable[[Any], bool] = lambda v: False):
+        self.encoder, self.sink, self.is_subject = encoder, sink, is_subject
+        self.observer = observer or RunObserver()
         self.breakpoints = sorted(breakpoints, key=lambda bp: bp.index)  # scenario order
         self.by_code: Dict[types.CodeType, List[WatchedBreakpoint]] = {}
         for bp in breakpoints:
             self.by_code.setdefault(bp.target.code, []).append(bp)
+        self.codes: Set[types.CodeType] = set(self.by_code)
         self.lines: Dict[types.CodeType, Set[int]] = {
             code: {bp.line for bp in bps if bp.line is not None}
             for code, bps in self.by_code.items()}
         self.stack: List[_Call] = []
         self.calls = 0
         self.stops = 0
-        self.tally = Tally()
+        self._tally = _Tally()
         self._sources_written: Set[types.CodeType] = set()
 
-    @property
-    def codes(self) -> Set[types.CodeType]:
-        return set(self.by_code)
+    # -- what observers and the session may ask --------------------------------------------
+    def watches(self, code: types.CodeType) -> bool:
+        return code in self.codes
+
+    def encode(self, value: Any) -> Any:
+        return self.encoder.encode(value)
+
+    def breakpoint_hits(self) -> List[Tuple[WatchedBreakpoint, int]]:
+        """Each breakpoint, in scenario order, with the number of stops it made so far."""
+        return [(bp, self._tally.hits.get(bp.index, 0)) for bp in self.breakpoints]
 
     def never_stopped(self) -> List[str]:
         """The breakpoints that never stopped, as `function at <at>`, in scenario order."""
-        return [bp.describe() for bp in self.breakpoints if not self.tally.hits.get(bp.index)]
+        return [bp.describe() for bp, hits in self.breakpoint_hits() if not hits]
+
+    def summary(self) -> dict:
+        """The end record's fields that the engine knows: what did not happen, and why."""
+        tally = self._tally
+        never = {fn: sorted(n for n in names if n not in tally.present.get(fn, ()))
+                 for fn, names in tally.absent.items()}
+        return {"never_present": {fn: names for fn, names in never.items() if names},
+                "never_stopped": self.never_stopped(),
+                "when_errors": dict(tally.when_errors)}
 
     # -- backend-facing events --------------------------------------------------------------
     def on_enter(self, code: types.CodeType, frame: Any) -> None:
@@ -172,20 +194,19 @@ class Engine:
             f_locals = frame.f_locals
             if bp.when is not None and not self._when(bp, frame, f_locals):
                 continue
-            record = self._record(bp, call, event, frame, f_locals, extra)
-            self.sink(record)
-            if self.on_stop is not None:
-                self.on_stop(record, frame)
+            stop = self._record(bp, call, event, frame, f_locals, extra)
+            self.sink(stop)
+            self.observer.on_stop(stop, frame)
 
     def _when(self, bp: WatchedBreakpoint, frame: Any, f_locals: dict) -> bool:
         try:
             return bool(eval(bp.when, frame.f_globals, dict(f_locals)))
         except Exception as exc:  # a local the condition names is absent here: no stop
-            self.tally.when_errors.setdefault(bp.spec.function, f"{type(exc).__name__}: {exc}")
+            self._tally.when_errors.setdefault(bp.spec.function, f"{type(exc).__name__}: {exc}")
             return False
 
     def _record(self, bp: WatchedBreakpoint, call: _Call, event: str, frame: Any,
-                f_locals: dict, extra: Optional[dict]) -> dict:
+                f_locals: dict, extra: Optional[dict]) -> Stop:
         names = list(f_locals) if "*" in bp.spec.capture else list(bp.spec.capture)
         captured: Dict[str, Any] = {}
         absent: List[str] = []
@@ -196,30 +217,27 @@ class Engine:
                 absent.append(name)
         for name, value in (extra or {}).items():
             captured[name] = self._encode_extra(value, names, f_locals)
-        self._tally(bp, captured, absent)
-        record = {
-            "kind": "stop", "index": self.stops, "function": bp.spec.function,
-            "breakpoint": bp.index, "event": event, "line": frame.f_lineno, "call": call.number,
-            "parent": call.parent, "depth": call.depth, "subject": call.subject,
-            "locals": captured,
-        }
-        if absent:
-            record["absent"] = absent
+        self._count(bp, captured, absent)
+        stop = Stop(kind="stop", index=self.stops, function=bp.spec.function,
+                    breakpoint=bp.index, event=event, line=frame.f_lineno, call=call.number,
+                    parent=call.parent, depth=call.depth, subject=call.subject,
+                    locals=captured, absent=absent or None)
         self.stops += 1
-        return record
+        return stop
 
     def _encode_extra(self, value: Any, names: List[str], f_locals: dict) -> Any:
         """The return value; when it is one of the captured locals, a reference to that local."""
         for name in names:
             if name in f_locals and f_locals[name] is value and not _is_plain(value):
-                return {"type": "local", "name": name}
+                return local_ref(name)
         return self.encoder.encode(value)
 
-    def _tally(self, bp: WatchedBreakpoint, captured: dict, absent: List[str]) -> None:
-        self.tally.hits[bp.index] = self.tally.hits.get(bp.index, 0) + 1
+    def _count(self, bp: WatchedBreakpoint, captured: dict, absent: List[str]) -> None:
+        tally = self._tally
+        tally.hits[bp.index] = tally.hits.get(bp.index, 0) + 1
         function = bp.spec.function
-        self.tally.present.setdefault(function, set()).update(captured)
-        counts = self.tally.absent.setdefault(function, {})
+        tally.present.setdefault(function, set()).update(captured)
+        counts = tally.absent.setdefault(function, {})
         for name in absent:
             counts[name] = counts.get(name, 0) + 1
 
@@ -228,14 +246,14 @@ class Engine:
         bps = self.by_code[code]
         try:
             lines, first = bps[0].target.source()
-            text = "".join(lines)
+            text: Optional[str] = "".join(lines)
         except (OSError, TypeError):
             text, first = None, code.co_firstlineno
-        record = {"kind": "source", "function": bps[0].spec.function,
-                  "qualname": bps[0].target.qualname, "file": relative_file(code.co_filename),
-                  "first_line": first, "sha256": hashlib.sha256((text or "").encode()).hexdigest(),
-                  "text": text}
+        record = Source(kind="source", function=bps[0].spec.function,
+                        qualname=bps[0].target.qualname, file=relative_file(code.co_filename),
+                        first_line=first,
+                        sha256=hashlib.sha256((text or "").encode()).hexdigest(), text=text)
         for bp in bps[1:]:  # two scenario names for one function: one source record each
-            if bp.spec.function != record["function"]:
-                self.sink({**record, "function": bp.spec.function})
+            if bp.spec.function != record.function:
+                self.sink(Source(**{**record.__dict__, "function": bp.spec.function}))
         self.sink(record)

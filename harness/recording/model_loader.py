@@ -13,8 +13,8 @@ import os
 import sys
 from typing import Any, Callable
 
-from .scenario import ModelSpec
-from .targets import did_you_mean
+from ..scenario import ModelSpec
+from ..text import did_you_mean
 
 
 class ModelLoadError(Exception):

@@ -1,39 +1,36 @@
-"""One recorded run, in this process: build the model, script it under the recorder, write the
-snapshot. Needs torch; everything it hands out is plain data.
+"""One recorded run, in this process: build the model, script it, write the snapshot.
 
-`record()` is what `harness run --in-process`, the child process of a plain `harness run`,
-the Python API and the interactive debugger all call.
+Needs torch; everything it hands out is plain data.
+
+`record()` is what the recording process of `harness run`, `harness run --in-process` and the
+Python API call. A front end that watches the run live (the interactive debugger) comes in as
+a `RunObserver`; nothing here knows which one it is.
 """
 from __future__ import annotations
 
+import bdb
 import os
 import platform
 import random
-import re
 import sys
 import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, List, Optional
 
-from . import __version__, backends, builder_log
-from .errors import EXIT_STOPPED, HarnessError
-from .recorder import Engine, WatchedBreakpoint
-from .scenario import Scenario
-from .snapshot import FORMAT, VERSION, SnapshotWriter
-from .targets import match_line, relative_paths_in, resolve
-from .values import default_encoder, strip_addresses, type_name
-
-
-# torch warns, at import or (1.13) while scripting, when numpy is missing: a fact about the
-# environment, not about torch's walk, so it is kept out of the terminal and the snapshot.
-NUMPY_MISSING = ".*Failed to initialize NumPy.*"
-
-
-def import_torch():
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=NUMPY_MISSING)
-        import torch
-    return torch
+from .. import __version__
+from ..diagnosis import failed_attribute
+from ..errors import ExitCode, HarnessError, Stopped
+from ..records import FORMAT, FORMAT_VERSION, End, ErrorInfo, Header, ScenarioInfo, \
+    BreakpointInfo, Stop, WarningInfo
+from ..scenario import Scenario
+from ..snapshot import SnapshotWriter
+from ..text import strip_addresses
+from . import NUMPY_MISSING, backends, builder_log, import_torch
+from .engine import Engine, WatchedBreakpoint
+from .observer import RunObserver
+from .paths import relative_paths_in
+from .targets import match_line, resolve
+from .values import default_encoder, type_name
 
 
 def default_output(scenario_name: str, torch_version: str) -> str:
@@ -70,50 +67,69 @@ class RunResult:
     outcome: str  # "ok", "error", "stopped"
     stops: int
     path: str
-    end: dict
+    end: End
     scripted: Any = None  # the RecursiveScriptModule, in-process only
 
     @property
-    def exit_code(self) -> int:
-        return {"ok": 0, "stopped": EXIT_STOPPED}.get(self.outcome, 1)
+    def exit_code(self) -> ExitCode:
+        return {"ok": ExitCode.OK, "stopped": ExitCode.STOPPED}.get(self.outcome,
+                                                                     ExitCode.FAILED)
+
+
+Progress = Callable[..., None]
+
+
+def _no_progress(**fields) -> None:
+    pass
+
+
+def _stops_the_run(exc: BaseException) -> bool:
+    """Quitting the debugger, Ctrl-C, a stop signal: the run was stopped. Anything else the
+    model's code raised, sys.exit included, is the model failing."""
+    return isinstance(exc, (bdb.BdbQuit, KeyboardInterrupt, Stopped))
 
 
 def record(scenario: Scenario, output: Optional[str] = None, backend: str = "auto",
-           save_scripted: Optional[str] = None, sink: Optional[Callable[[dict], None]] = None,
-           debugger: Any = None) -> RunResult:
-    """Record one run. With a `debugger` (see `harness.debugger`), it is the tracer: each stop
-    prompts, and stops reach the snapshot only when the user records them."""
+           save_scripted: Optional[str] = None, sink: Optional[Callable[[Any], None]] = None,
+           observer: Optional[RunObserver] = None, progress: Progress = _no_progress
+           ) -> RunResult:
+    """Record one run. `sink` sees every record as it is made (the live printer); `observer`
+    watches the run (the debugger: its own tracer, and it decides which stops are written);
+    `progress(phase=...)` and `progress(snapshot=path)` say how far it got, for the parent
+    process to report if this one dies."""
     __tracebackhide__ = True  # noqa: F841 - pdb++ (and pytest) leave this frame out of stacks
+    progress(phase="importing torch")
     torch = import_torch()
     from . import model_loader, torch_values
 
+    observer = observer or RunObserver()
     try:
-        backend_name = debugger.name if debugger is not None else backends.choose(backend)
+        backend_name = backends.choose(backend)
     except ValueError as exc:
         raise HarnessError(str(exc)) from None
+    progress(phase=f"importing the model ({scenario.model.factory})")
     try:
         factory = model_loader.load_factory(scenario.model)
     except model_loader.ModelLoadError as exc:
         raise scenario.model_error(str(exc)) from None
+    progress(phase="resolving the breakpoints")
     watched = resolve_breakpoints(scenario)  # after the model's import: it may be a target
     output = output or default_output(scenario.name, torch.__version__)
     encoder = torch_values.install(default_encoder())
 
     with SnapshotWriter(output) as writer:
-        def emit(rec: dict) -> None:
-            if debugger is None or rec["kind"] != "stop":
+        progress(snapshot=os.path.abspath(output), phase="building the model")
+        def emit(rec: Any) -> None:
+            if not isinstance(rec, Stop) or observer.should_write(rec):
                 writer.write(rec)
             if sink is not None:
                 sink(rec)
 
-        emit(_header(scenario, torch.__version__, backend_name))
-        engine = Engine(watched, encoder, emit,
+        engine = Engine(watched, encoder, emit, observer,
                         is_subject=lambda v: isinstance(v, torch.nn.Module))
-        if debugger is not None:
-            debugger.bind(engine, writer.write)
-            tracer = debugger
-        else:
-            tracer = backends.create(backend_name, engine)
+        tracer = observer.tracer(engine) or backends.create(backend_name, engine)
+        emit(_header(scenario, torch.__version__, tracer.name))
+        observer.attach(engine, writer.write)
         scripted = error = None
         phase = "build"
         stopped_by: Optional[BaseException] = None
@@ -127,98 +143,87 @@ def record(scenario: Scenario, output: Optional[str] = None, backend: str = "aut
                 model = factory(*scenario.model.args, **scenario.model.kwargs)
                 torch_values.name_model(encoder, model)
                 phase = "script"
+                progress(phase="scripting the model")
                 scripted = torch.jit.script(model)
             except BaseException as exc:  # noqa: B902 - sorted out just below
-                if _is_debugger_quit(exc) or not isinstance(exc, Exception):
-                    stopped_by = exc  # quitting the debugger, KeyboardInterrupt
+                if _stops_the_run(exc):
+                    stopped_by = exc
                 else:
                     error = exc
             finally:
                 tracer.stop()
-            if debugger is not None and debugger.h_quit and stopped_by is None:
-                # torch caught the BdbQuit somewhere (it catches Exception around scripting
-                # function attributes) and went on untraced: the user still stopped the run.
-                import bdb
-
-                stopped_by, scripted, error = bdb.BdbQuit(), None, None
-            if error is not None and debugger is not None:
-                debugger.post_mortem(error)
-        end = _end(engine, scripted, error, phase, stopped_by, caught)
-        if debugger is not None:  # the file holds the stops the user recorded
-            end["stops_seen"], end["stops"] = engine.stops, len(debugger.h_recorded)
+            reason = observer.stop_reason()
+            if reason is not None and stopped_by is None:
+                # torch caught the debugger's quit somewhere (it catches Exception around
+                # scripting function attributes) and went on untraced: still stopped.
+                stopped_by, scripted, error = bdb.BdbQuit(reason), None, None
+            if error is not None:
+                observer.on_failure(error)
+        end = _end(engine, scripted, error, phase, stopped_by, caught, reason)
+        for name, value in observer.end_fields().items():
+            setattr(end, name, value)
         emit(end)
+    progress(phase="finishing")
     if scripted is not None and save_scripted:
+        progress(phase="saving the scripted module")
         try:
             torch.jit.save(scripted, save_scripted)
         except (OSError, RuntimeError) as exc:
             raise HarnessError(f"the run is recorded in {output}, but the scripted module "
                                f"could not be saved to {save_scripted}: {exc}") from None
-    if stopped_by is not None and not _is_debugger_quit(stopped_by):
+    if stopped_by is not None and not isinstance(stopped_by, bdb.BdbQuit):
         raise stopped_by
-    return RunResult(outcome=end["outcome"], stops=engine.stops, path=output, end=end,
+    return RunResult(outcome=end.outcome, stops=engine.stops, path=output, end=end,
                      scripted=scripted)
 
 
-def _is_debugger_quit(exc: BaseException) -> bool:
-    import bdb
-
-    return isinstance(exc, bdb.BdbQuit)
-
-
-def _header(scenario: Scenario, torch_version: str, backend_name: str) -> dict:
-    return {
-        "kind": "header", "format": FORMAT, "version": VERSION, "harness": __version__,
-        "scenario": {"name": scenario.name, "hash": scenario.hash,
-                     "description": scenario.description},
-        "breakpoints": [{"function": bp.function, "at": bp.at.describe(),
-                         "capture": list(bp.capture), "when": bp.when, "key": list(bp.key)}
-                        for bp in scenario.breakpoints],
-        "torch": torch_version,
-        "python": platform.python_version(),
-        "backend": backend_name,
-        "optimize": sys.flags.optimize,
-        "hashseed": os.environ.get("PYTHONHASHSEED"),
-    }
-
-
-_NO_ATTRIBUTE = re.compile(r"has no attribute '(\w+)'")
-
-
-def failed_attribute(error: BaseException) -> Optional[str]:
-    """The attribute in torch's "Module 'X' has no attribute 'y'", the error this tool is for."""
-    match = _NO_ATTRIBUTE.search(str(error))
-    return match.group(1) if match else None
+def _header(scenario: Scenario, torch_version: str, backend_name: str) -> Header:
+    return Header(
+        kind="header", format=FORMAT, version=FORMAT_VERSION, harness=__version__,
+        scenario=ScenarioInfo(name=scenario.name, hash=scenario.hash,
+                              description=scenario.description),
+        breakpoints=[BreakpointInfo(function=bp.function, at=bp.at.describe(),
+                                    capture=list(bp.capture), when=bp.when, key=list(bp.key))
+                     for bp in scenario.breakpoints],
+        torch=torch_version, python=platform.python_version(), backend=backend_name,
+        optimize=sys.flags.optimize, hashseed=os.environ.get("PYTHONHASHSEED"))
 
 
 def _end(engine: Engine, scripted: Any, error: Optional[BaseException], phase: str,
-         stopped_by: Optional[BaseException], caught: list) -> dict:
-    end: dict = {"kind": "end", "outcome": "ok", "stops": engine.stops}
+         stopped_by: Optional[BaseException], caught: list, reason: Optional[str]) -> End:
+    end = End(kind="end", outcome="ok", stops=engine.stops)
     if stopped_by is not None:
-        end["outcome"] = "stopped"
-        end["stopped_by"] = ("the user quit the debugger" if _is_debugger_quit(stopped_by)
-                             else type(stopped_by).__name__)
+        end.outcome = "stopped"
+        if isinstance(stopped_by, bdb.BdbQuit):
+            end.stopped_by = reason or "the user quit the debugger"
+        elif isinstance(stopped_by, Stopped):
+            end.stopped_by = stopped_by.name
+        else:
+            end.stopped_by = type(stopped_by).__name__
     elif error is not None:
-        end["outcome"] = "error"
-        end["error"] = {"type": type_name(type(error)),
-                        "message": relative_paths_in(strip_addresses(str(error))),
-                        "phase": phase}
-        attribute = failed_attribute(error)
-        if attribute:
-            end["error"]["attribute"] = attribute
+        message = relative_paths_in(strip_addresses(_error_text(error)))
+        end.outcome = "error"
+        end.error = ErrorInfo(type=type_name(type(error)), message=message, phase=phase,
+                              attribute=failed_attribute(message))
     else:
-        end["scripted"] = {"qualified_name": scripted._c._type().qualified_name()}
-    end["warnings"] = _warnings(caught)
-    never = {fn: sorted(n for n in names if n not in engine.tally.present.get(fn, ()))
-             for fn, names in engine.tally.absent.items()}
-    end["never_present"] = {fn: names for fn, names in never.items() if names}
-    end["never_stopped"] = engine.never_stopped()
-    end["when_errors"] = engine.tally.when_errors
+        end.scripted = {"qualified_name": scripted._c._type().qualified_name()}
+    end.warnings = _warnings(caught)
+    summary = engine.summary()
+    end.never_present = summary["never_present"]
+    end.never_stopped = summary["never_stopped"]
+    end.when_errors = summary["when_errors"]
     return end
 
 
-def _warnings(caught: list) -> List[dict]:
+def _error_text(error: BaseException) -> str:
+    if isinstance(error, SystemExit):
+        return f"the model's code called sys.exit({error.code!r})"
+    return str(error)
+
+
+def _warnings(caught: list) -> List[WarningInfo]:
     seen: dict = {}
     for w in caught:
         key = (type_name(w.category), strip_addresses(str(w.message)))
         seen[key] = seen.get(key, 0) + 1
-    return [{"category": cat, "message": msg, "count": n} for (cat, msg), n in seen.items()]
+    return [WarningInfo(category=cat, message=msg, count=n) for (cat, msg), n in seen.items()]

@@ -8,14 +8,13 @@ releases. A name that does not resolve raises `LookupError` with a "did you mean
 """
 from __future__ import annotations
 
-import difflib
 import importlib
 import inspect
-import os
-import sys
 import types
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, List, Optional, Tuple
+
+from ..text import did_you_mean
 
 LOCALS = "<locals>"
 
@@ -48,33 +47,37 @@ def resolve(name: str) -> Target:
 
 def _resolve_dotted(dotted: str) -> Any:
     parts = dotted.split(".")
-    try:
-        obj = importlib.import_module(parts[0])
-    except ImportError:
-        raise LookupError(f"no module named {parts[0]!r}") from None
+    obj = _import(parts[0])
     done = parts[0]
     for part in parts[1:]:
         if hasattr(obj, part):
             obj = getattr(obj, part)
         elif isinstance(obj, types.ModuleType):
-            try:
-                obj = importlib.import_module(f"{done}.{part}")
-            except ImportError:
-                raise LookupError(_missing(part, done, dir(obj))) from None
+            obj = _import(f"{done}.{part}", missing=_missing(part, done, dir(obj)))
         else:
             raise LookupError(_missing(part, done, dir(obj)))
         done = f"{done}.{part}"
     return obj
 
 
+def _import(name: str, missing: Optional[str] = None) -> Any:
+    """Import a module a breakpoint names. Whatever its import raises (an error, or even
+    sys.exit) is a LookupError that says so: it is bad input, not the model failing."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name or (exc.name and name.startswith(exc.name + ".")):
+            raise LookupError(missing or f"no module named {name!r}") from None
+        raise LookupError(f"importing {name} failed: ModuleNotFoundError: {exc}") from None
+    except SystemExit as exc:
+        raise LookupError(f"importing {name} called sys.exit({exc.code!r})") from None
+    except Exception as exc:
+        raise LookupError(f"importing {name} failed: {type(exc).__name__}: {exc}") from None
+
+
 def _missing(part: str, owner: str, candidates: Iterable[str]) -> str:
     hint = did_you_mean(part, [c for c in candidates if not c.startswith("__")])
     return f"{owner} has no attribute {part!r}" + hint
-
-
-def did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(candidates), n=3, cutoff=0.6)
-    return f" (did you mean {' or '.join(close)}?)" if close else ""
 
 
 def _code_of(obj: Any, name: str) -> types.CodeType:
@@ -170,24 +173,3 @@ def _walk_code(name: str, code: types.CodeType) -> Iterator[Tuple[str, str, int]
     for const in code.co_consts:
         if isinstance(const, types.CodeType) and not const.co_name.startswith("<"):
             yield from _walk_code(f"{name}.{LOCALS}.{const.co_name}", const)
-
-
-def relative_paths_in(text: str) -> str:
-    """Cut the machine's prefixes out of paths in a message, as `relative_file` does."""
-    roots = sorted({os.path.abspath(e) for e in sys.path if e and os.path.isabs(e)}, key=len,
-                   reverse=True)
-    for root in roots:
-        if len(root) > 1:
-            text = text.replace(root + os.sep, "")
-    return text
-
-
-def relative_file(filename: str) -> str:
-    """A source path without the machine's prefix: relative to the sys.path entry holding it."""
-    absolute = os.path.abspath(filename)
-    best = None
-    for entry in sys.path:
-        root = os.path.abspath(entry or os.curdir)
-        if absolute.startswith(root + os.sep) and (best is None or len(root) > len(best)):
-            best = root
-    return os.path.relpath(absolute, best).replace(os.sep, "/") if best else os.path.basename(absolute)

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from . import builder_log
+from ..records import Tag
 from .values import Encoder, type_name
 
 # Hashing a tensor's contents costs a copy; past this size the digest is left out.
@@ -26,7 +27,7 @@ def jit_type_name(jit_type: Any) -> str:
 
 def _tensor(t: "torch.Tensor", enc: Encoder, depth: int) -> dict:
     out = {
-        "type": "Parameter" if isinstance(t, torch.nn.Parameter) else "Tensor",
+        "type": Tag.PARAMETER if isinstance(t, torch.nn.Parameter) else Tag.TENSOR,
         "shape": list(t.shape),
         "dtype": str(t.dtype).replace("torch.", ""),
         "device": str(t.device),
@@ -57,11 +58,11 @@ def tensor_digest(t: "torch.Tensor") -> str | None:
 def _module(m: "torch.nn.Module", enc: Encoder, depth: int) -> dict:
     if isinstance(m, torch.jit.ScriptModule):
         return _script_module(m, enc, depth)
-    return {"type": "nn.Module", "class": type_name(type(m)), "path": enc.name_of(m)}
+    return {"type": Tag.NN_MODULE, "class": type_name(type(m)), "path": enc.name_of(m)}
 
 
 def _script_module(m: Any, enc: Encoder, depth: int) -> dict:
-    out = {"type": "ScriptModule", "class": type_name(type(m)),
+    out = {"type": Tag.SCRIPT_MODULE, "class": type_name(type(m)),
            "original_name": getattr(m, "original_name", None)}
     try:
         out["qualified_name"] = m._c._type().qualified_name()
@@ -72,7 +73,7 @@ def _script_module(m: Any, enc: Encoder, depth: int) -> dict:
 
 def _inferred_type(it: Any, enc: Encoder, depth: int) -> dict:
     ok = bool(it.success())
-    out = {"type": "InferredType", "success": ok}
+    out = {"type": Tag.INFERRED_TYPE, "success": ok}
     if ok:
         out["jit_type"] = jit_type_name(it.type())
     else:
@@ -81,13 +82,13 @@ def _inferred_type(it: Any, enc: Encoder, depth: int) -> dict:
 
 
 def _jit_type(t: Any, enc: Encoder, depth: int) -> dict:
-    return {"type": "JitType", "kind": t.kind(), "name": jit_type_name(t)}
+    return {"type": Tag.JIT_TYPE, "kind": t.kind(), "name": jit_type_name(t)}
 
 
 def _concrete_type(ct: Any, enc: Encoder, depth: int) -> dict:
     attributes = ct.get_attributes()
     return {
-        "type": "ConcreteModuleType",
+        "type": Tag.CONCRETE_TYPE,
         "py_class": type_name(ct.py_class),
         "jit_type": jit_type_name(ct.jit_type),
         "attributes": {name: {"jit_type": jit_type_name(t), "is_param": bool(is_param)}
@@ -106,7 +107,7 @@ def _concrete_type_ref(ct: Any) -> str:
 def _builder(b: Any, enc: Encoder, depth: int) -> dict:
     calls = builder_log.calls_of(b)
     if calls is None:  # made outside a recorded run: nothing can be read from it
-        return {"type": "ConcreteModuleTypeBuilder", "recorded": False}
+        return {"type": Tag.BUILDER, "recorded": False}
     return builder_log.summarise(calls, enc, depth, _concrete_type_ref)
 
 
@@ -117,9 +118,9 @@ def install(enc: Encoder) -> Encoder:
     enc.register(torch._C.Type, _jit_type)
     enc.register(torch._C.ConcreteModuleType, _concrete_type)
     enc.register(torch._C.ConcreteModuleTypeBuilder, _builder)
-    enc.register(torch.dtype, lambda v, e, d: {"type": "dtype", "name": str(v)})
-    enc.register(torch.device, lambda v, e, d: {"type": "device", "name": str(v)})
-    enc.register(torch.Size, lambda v, e, d: {"type": "Size", "items": list(v)})
+    enc.register(torch.dtype, lambda v, e, d: {"type": Tag.DTYPE, "name": str(v)})
+    enc.register(torch.device, lambda v, e, d: {"type": Tag.DEVICE, "name": str(v)})
+    enc.register(torch.Size, lambda v, e, d: {"type": Tag.SIZE, "items": list(v)})
     return enc
 
 

@@ -16,20 +16,17 @@ Nothing here imports torch: torch's encoders live in `torch_values` and register
 """
 from __future__ import annotations
 
+import json
 import math
-import re
+import types
+import typing
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from ..records import Tag
+from ..text import strip_addresses
+
 EncodeFn = Callable[[Any, "Encoder", int], Any]
-
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]{4,}")
-
-
-def strip_addresses(text: str) -> str:
-    """`<Foo object at 0x7f3a...>` -> `<Foo object at 0x…>`: addresses differ every run."""
-    return _ADDRESS.sub("0x…", text)
-
 
 def type_name(tp: type) -> str:
     module = getattr(tp, "__module__", None) or ""
@@ -79,9 +76,9 @@ class Encoder:
             return value
         if type(value) is int:
             named = self.names.get(value)
-            return {"type": "id", "of": named} if named is not None else value
+            return {"type": Tag.ID, "of": named} if named is not None else value
         if type(value) is float:
-            return value if math.isfinite(value) else {"type": "float", "value": repr(value)}
+            return value if math.isfinite(value) else {"type": Tag.FLOAT, "value": repr(value)}
         if type(value) is str:
             return self.string(value)
         fn = self._lookup(value)
@@ -105,7 +102,7 @@ class Encoder:
     def string(self, text: str) -> Any:
         if len(text) <= self.limits.string:
             return text
-        return {"type": "str", "value": text[: self.limits.string], "truncated": len(text)}
+        return {"type": Tag.STR, "value": text[: self.limits.string], "truncated": len(text)}
 
     def fallback(self, value: Any) -> dict:
         try:
@@ -130,8 +127,6 @@ class Encoder:
 
 
 def sort_key(encoded: Any) -> str:
-    import json
-
     return json.dumps(encoded, sort_keys=True)
 
 
@@ -155,7 +150,7 @@ def _unordered(kind: str) -> EncodeFn:
 def _dict(value: dict, enc: Encoder, depth: int) -> dict:
     pairs = list(value.items())
     out = {
-        "type": "dict",
+        "type": Tag.DICT,
         "items": [[enc.encode(k, depth + 1), enc.encode(v, depth + 1)]
                   for k, v in pairs[: enc.limits.items]],
     }
@@ -183,8 +178,6 @@ def _exception(value: BaseException, enc: Encoder, depth: int) -> dict:
 
 def is_annotation(value: Any) -> bool:
     """typing constructs (List[int], Optional[X], Literal[...]) and PEP 585/604 ones."""
-    import types
-
     kinds = tuple(t for t in (getattr(types, "GenericAlias", None),
                               getattr(types, "UnionType", None)) if t is not None)
     return isinstance(value, kinds) or type(value).__module__ == "typing"
@@ -194,9 +187,6 @@ def annotation_text(a: Any) -> str:
     """One spelling per meaning: `Optional[Tensor]`, `Union[Tensor, None]` and `Tensor | None`
     all read `torch.Tensor | None`; `typing.List[int]` and `list[int]` read `list[int]`. So a
     torch release that only respells an annotation does not show as a change."""
-    import types
-    import typing
-
     if a is None or a is type(None):
         return "None"
     if isinstance(a, str):
@@ -227,23 +217,21 @@ def annotation_text(a: Any) -> str:
 
 
 def default_encoder(limits: Limits = Limits()) -> Encoder:
-    import types
-
     enc = Encoder(limits)
-    enc.register(list, _sequence("list"))
-    enc.register(tuple, _sequence("tuple"))
-    enc.register(set, _unordered("set"))
-    enc.register(frozenset, _unordered("frozenset"))
+    enc.register(list, _sequence(Tag.LIST))
+    enc.register(tuple, _sequence(Tag.TUPLE))
+    enc.register(set, _unordered(Tag.SET))
+    enc.register(frozenset, _unordered(Tag.FROZENSET))
     enc.register(dict, _dict)
     enc.register(bytes, _bytes)
     enc.register(bytearray, _bytes)
     enc.register(BaseException, _exception)
-    enc.register(types.FunctionType, _qualified("function"))
-    enc.register(types.BuiltinFunctionType, _qualified("builtin"))
+    enc.register(types.FunctionType, _qualified(Tag.FUNCTION))
+    enc.register(types.BuiltinFunctionType, _qualified(Tag.BUILTIN))
     enc.register(types.MethodType, lambda v, e, d: {
-        "type": "method", "name": _qualified("function")(v.__func__, e, d)["name"]})
-    enc.register(type, _qualified("class"))
-    enc.register(types.ModuleType, lambda v, e, d: {"type": "module", "name": v.__name__})
-    enc.register_predicate(is_annotation, lambda v, e, d: {"type": "annotation",
+        "type": Tag.METHOD, "name": _qualified(Tag.FUNCTION)(v.__func__, e, d)["name"]})
+    enc.register(type, _qualified(Tag.CLASS))
+    enc.register(types.ModuleType, lambda v, e, d: {"type": Tag.MODULE, "name": v.__name__})
+    enc.register_predicate(is_annotation, lambda v, e, d: {"type": Tag.ANNOTATION,
                                                           "text": annotation_text(v)})
     return enc

@@ -1,14 +1,23 @@
-"""Everything the harness shows a person: stop lines, the end-of-run summary, errors.
+"""Stop lines, short forms of values, the end-of-run summary, errors: how a run reads.
 
-The only module that prints. It reads records (plain data), never frames, so `run`, `replay`
-and the debugger show a stop the same way, with or without torch installed.
+The presentation side (this package, the debugger's prompts and `cli`) is where the harness
+prints; the recording side never does. This module reads records (plain data), never frames,
+so `run`, `replay` and the debugger show a stop the same way, with or without torch installed.
+Everything that came from a snapshot or a model passes through `text.safe` on its way out:
+control characters and escape sequences are shown escaped, never sent to the terminal.
 """
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections import Counter
-from typing import IO, Any, Iterable, List, Optional
+from typing import IO, Any, Callable, Dict, Iterable, List, Optional
+
+from ..compare import echoed_return
+from ..diagnosis import typed_stops
+from ..records import End, Stop, Tag, path_label, tag_of
+from ..text import safe, safe_line
 
 SHORT_WIDTH = 70
 
@@ -37,63 +46,27 @@ class Style:
 
 
 # -- short forms of encoded values ----------------------------------------------------------
-def subject_name(path: Optional[str]) -> str:
-    if path is None:
-        return "-"
-    return path or "<root>"
-
-
 def short(value: Any, width: int = SHORT_WIDTH) -> str:
-    text = _short(value, width)
+    """A value on one line, at most `width` characters, safe for a terminal."""
+    text = safe_line(_short(value, width))
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _short(v: Any, width: int) -> str:
-    if v is None or isinstance(v, (bool, int, float)):
+    tag = tag_of(v)
+    if tag is None:
         return repr(v)
-    if isinstance(v, str):
-        return repr(v)
-    if not isinstance(v, dict) or "type" not in v:
-        return repr(v)
-    kind = v["type"]
-    if kind == "local":
-        return f"<{v['name']}>"
-    if kind == "id":
-        return f"id({subject_name(v['of'])})"
-    if kind in ("Tensor", "Parameter"):
-        shape = "×".join(str(n) for n in v["shape"]) or "scalar"
-        return f"{kind}[{shape} {v['dtype']}]"
-    if kind == "nn.Module":
-        cls = v["class"].rsplit(".", 1)[-1]
-        return f"<{v['path'] or '<root>'}: {cls}>" if v.get("path") is not None else f"<{cls}>"
-    if kind == "ScriptModule":
-        return f"<script {v.get('qualified_name') or v.get('original_name')}>"
-    if kind == "InferredType":
-        return f"✓ {v['jit_type']}" if v["success"] else f"✗ {_plain(v['reason'])}"
-    if kind == "annotation":
-        return v["text"]
-    if kind == "JitType":
-        return v["name"]
-    if kind == "ConcreteModuleType":
-        return (f"ConcreteModuleType({v['jit_type']}: {len(v['attributes'])} attrs, "
-                f"{len(v['modules'])} modules, {len(v['constants'])} consts)")
-    if kind == "ConcreteModuleTypeBuilder":
-        return _short_builder(v)
-    if kind in ("list", "tuple", "set", "frozenset"):
-        open_, close = {"list": "[]", "tuple": "()"}.get(kind, "{}")
-        return open_ + _join((_short(i, width) for i in v["items"]), v, width) + close
-    if kind == "dict":
-        pairs = (f"{_short(k, width)}: {_short(x, width)}" for k, x in v["items"])
-        return "{" + _join(pairs, v, width) + "}"
-    if kind in ("function", "builtin", "method", "class", "module"):
-        return v["name"]
-    if kind == "str":
-        return repr(v["value"]) + "…"
+    form = SHORT_FORMS.get(tag)
+    if form is not None:
+        try:
+            return form(v, width)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            pass  # a value of an unexpected shape (a file not written by the harness)
     if "repr" in v:
-        return v["repr"]
+        return str(v["repr"])
     if "message" in v:
-        return f"{kind}: {' '.join(_plain(v['message']).split())}"
-    return kind
+        return f"{tag}: {' '.join(_plain(v['message']).split())}"
+    return tag
 
 
 def _plain(text: Any) -> str:
@@ -115,16 +88,69 @@ def _join(parts: Iterable[str], v: dict, width: int) -> str:
     return ", ".join(out)
 
 
-def _short_builder(v: dict) -> str:
+def _sequence(v: dict, width: int) -> str:
+    open_, close = {Tag.LIST: "[]", Tag.TUPLE: "()"}.get(v["type"], "{}")
+    return open_ + _join((_short(i, width) for i in v["items"]), v, width) + close
+
+
+def _dict(v: dict, width: int) -> str:
+    pairs = (f"{_short(k, width)}: {_short(x, width)}" for k, x in v["items"])
+    return "{" + _join(pairs, v, width) + "}"
+
+
+def _tensor(v: dict, width: int) -> str:
+    shape = "×".join(str(n) for n in v["shape"]) or "scalar"
+    return f"{v['type']}[{shape} {v['dtype']}]"
+
+
+def _nn_module(v: dict, width: int) -> str:
+    cls = v["class"].rsplit(".", 1)[-1]
+    return f"<{path_label(v['path'])}: {cls}>" if v.get("path") is not None else f"<{cls}>"
+
+
+def _inferred_type(v: dict, width: int) -> str:
+    return f"✓ {v['jit_type']}" if v["success"] else f"✗ {_plain(v['reason'])}"
+
+
+def _concrete_type(v: dict, width: int) -> str:
+    return (f"ConcreteModuleType({v['jit_type']}: {len(v['attributes'])} attrs, "
+            f"{len(v['modules'])} modules, {len(v['constants'])} consts)")
+
+
+def _builder(v: dict, width: int) -> str:
     if v.get("recorded") is False:
         return "ConcreteModuleTypeBuilder(not recorded)"
     parts = []
-    for field, label in (("attributes", "attrs"), ("modules", "modules"),
-                         ("constants", "consts"), ("failed_attributes", "failed")):
-        if v.get(field):
-            parts.append(f"{label}: {', '.join(v[field])}")
+    for key, label in (("attributes", "attrs"), ("modules", "modules"),
+                       ("constants", "consts"), ("failed_attributes", "failed")):
+        if v.get(key):
+            parts.append(f"{label}: {', '.join(v[key])}")
     cls = (v.get("py_class") or "?").rsplit(".", 1)[-1]
     return f"builder({cls}; {'; '.join(parts) or 'empty'})"
+
+
+# One short form per value tag: a new encoder adds its line here and nothing else.
+SHORT_FORMS: Dict[str, Callable[[dict, int], str]] = {
+    Tag.LOCAL: lambda v, w: f"<{v['name']}>",
+    Tag.ID: lambda v, w: f"id({path_label(v['of'])})",
+    Tag.FLOAT: lambda v, w: str(v["value"]),
+    Tag.STR: lambda v, w: repr(v["value"]) + "…",
+    Tag.LIST: _sequence, Tag.TUPLE: _sequence, Tag.SET: _sequence, Tag.FROZENSET: _sequence,
+    Tag.DICT: _dict,
+    Tag.FUNCTION: lambda v, w: v["name"], Tag.BUILTIN: lambda v, w: v["name"],
+    Tag.METHOD: lambda v, w: v["name"], Tag.CLASS: lambda v, w: v["name"],
+    Tag.MODULE: lambda v, w: v["name"],
+    Tag.ANNOTATION: lambda v, w: v["text"],
+    Tag.TENSOR: _tensor, Tag.PARAMETER: _tensor,
+    Tag.NN_MODULE: _nn_module,
+    Tag.SCRIPT_MODULE: lambda v, w: f"<script {v.get('qualified_name') or v.get('original_name')}>",
+    Tag.INFERRED_TYPE: _inferred_type,
+    Tag.JIT_TYPE: lambda v, w: v["name"],
+    Tag.CONCRETE_TYPE: _concrete_type,
+    Tag.BUILDER: _builder,
+    Tag.DTYPE: lambda v, w: v["name"], Tag.DEVICE: lambda v, w: v["name"],
+    Tag.SIZE: lambda v, w: f"Size({list(v['items'])})",
+}
 
 
 # -- stops ----------------------------------------------------------------------------------
@@ -132,104 +158,103 @@ def function_label(function: str) -> str:
     return function.rsplit(".", 1)[-1]
 
 
-def stop_line(stop: dict, style: Style, width: int = SHORT_WIDTH) -> str:
-    head = (f"{style.dim('#%-4d' % stop['index'])} {style.cyan(function_label(stop['function']))}"
-            f" {style.yellow(stop['event'])} {style.green(subject_name(stop.get('subject')))}")
-    captured = stop["locals"]
-    parts = [f"{name}={short_local(name, value, captured, width)}"
+def stop_line(stop: Stop, style: Style, width: int = SHORT_WIDTH) -> str:
+    head = (f"{style.dim('#%-4d' % stop.index)} {style.cyan(safe_line(function_label(stop.function)))}"
+            f" {style.yellow(stop.event)} {style.green(safe_line(path_label(stop.subject)))}")
+    captured = stop.locals
+    parts = [f"{safe_line(name)}={short_local(name, value, captured, width)}"
              for name, value in captured.items()]
-    parts += [f"{name}={style.dim('<absent>')}" for name in stop.get("absent", ())]
+    parts += [f"{safe_line(name)}={style.dim('<absent>')}" for name in stop.absent or ()]
     return head + ("  " + "  ".join(parts) if parts else "")
 
 
 def short_local(name: str, value: Any, captured: dict, width: int = SHORT_WIDTH) -> str:
     """A return value that only repeats captured locals is shown by their names."""
-    from .snapshot import echoed_return
-
     echoes = echoed_return(captured) if name == "return" else None
-    if echoes is not None and value.get("type") == "tuple":
+    if echoes is not None and tag_of(value) == Tag.TUPLE:
         return "(" + ", ".join(echoes) + ")"
     return short(value, width)
 
 
-def stop_detail(stop: dict, style: Style) -> List[str]:
+def stop_detail(stop: Stop, style: Style) -> List[str]:
     """A stop in full: its header line, then each captured local pretty-printed."""
-    import json
-
     lines = [stop_line(stop, style, width=SHORT_WIDTH),
-             style.dim(f"  {stop['function']}  line {stop['line']}  call {stop['call']}"
-                       f"  parent {stop['parent']}  depth {stop['depth']}")]
-    for name, value in stop["locals"].items():
-        text = json.dumps(value, indent=2, ensure_ascii=False)
-        lines.append(f"  {style.bold(name)} = " + text.replace("\n", "\n    "))
-    for name in stop.get("absent", ()):
-        lines.append(f"  {style.bold(name)} = {style.dim('<absent>')}")
+             style.dim(f"  {safe_line(stop.function)}  line {stop.line}  call {stop.call}"
+                       f"  parent {stop.parent}  depth {stop.depth}")]
+    for name, value in stop.locals.items():
+        text = safe(json.dumps(value, indent=2, ensure_ascii=False))
+        lines.append(f"  {style.bold(safe_line(name))} = " + text.replace("\n", "\n    "))
+    for name in stop.absent or ():
+        lines.append(f"  {style.bold(safe_line(name))} = {style.dim('<absent>')}")
     return lines
 
 
 # -- the end of a run -----------------------------------------------------------------------
-def summary(stops: List[dict], end: Optional[dict], path: str, style: Style,
+def summary(stops: List[Stop], end: Optional[End], path: str, style: Style,
             quiet: bool = False) -> List[str]:
     lines: List[str] = []
     if not quiet:
-        counts = Counter((s["function"], s["event"]) for s in stops)
+        counts = Counter((s.function, s.event) for s in stops)
         lines.append(style.bold(f"── {len(stops)} stops " + "─" * 40))
         label_width = max((len(function_label(f)) for f, _ in counts), default=0)
         for (function, event), n in counts.items():
-            lines.append(f"  {function_label(function):<{label_width}}  {event:<6} {n:>5}")
+            lines.append(f"  {safe_line(function_label(function)):<{label_width}}  "
+                         f"{event:<6} {n:>5}")
         if end:
-            for where in end.get("never_stopped", []):
-                lines.append(style.yellow(f"never stopped: {where}"))
-            for function, names in end.get("never_present", {}).items():
-                lines.append(style.yellow(f"never present in {function_label(function)}: "
-                                          f"{', '.join(names)}"))
-            for function, err in end.get("when_errors", {}).items():
-                lines.append(style.yellow(f"`when` failed in {function_label(function)} "
-                                          f"(counted as false): {err}"))
-            for w in end.get("warnings", []):
-                times = f" (×{w['count']})" if w["count"] > 1 else ""
-                lines.append(style.dim(f"warning: {w['category']}: "
-                                       f"{w['message'].splitlines()[0]}{times}"))
+            for where in end.never_stopped:
+                lines.append(style.yellow(f"never stopped: {safe_line(where)}"))
+            for function, names in end.never_present.items():
+                lines.append(style.yellow(f"never present in {safe_line(function_label(function))}:"
+                                          f" {safe_line(', '.join(names))}"))
+            for function, err in end.when_errors.items():
+                lines.append(style.yellow(f"`when` failed in {safe_line(function_label(function))} "
+                                          f"(counted as false): {safe_line(err)}"))
+            for w in end.warnings:
+                times = f" (×{w.count})" if w.count > 1 else ""
+                first = w.message.splitlines()[0] if w.message else ""
+                lines.append(style.dim(f"warning: {safe_line(w.category)}: "
+                                       f"{safe_line(first)}{times}"))
     lines.extend(outcome_lines(stops, end, style))
-    lines.append(f"snapshot: {path}")
+    lines.append(f"snapshot: {safe_line(path)}")
     return lines
 
 
-def outcome_lines(stops: List[dict], end: Optional[dict], style: Style) -> List[str]:
+def outcome_lines(stops: List[Stop], end: Optional[End], style: Style) -> List[str]:
     if end is None:
-        last = f" (last stop #{stops[-1]['index']})" if stops else ""
+        last = f" (last stop #{stops[-1].index})" if stops else ""
         return [style.red(f"outcome: unfinished: the run stopped before its end{last}")]
-    outcome = end["outcome"]
-    if outcome == "ok":
-        name = end.get("scripted", {}).get("qualified_name", "")
-        return [style.green(f"outcome: ok: scripted into {name}")]
-    if outcome == "stopped":
-        seen = f" after {end['stops_seen']} stops" if "stops_seen" in end else ""
-        return [style.yellow(f"outcome: stopped{seen}: {end.get('stopped_by', 'interrupted')}; "
-                             f"{end['stops']} stops recorded")]
-    err = end["error"]
-    lines = [style.red(f"outcome: error while {'scripting' if err['phase'] == 'script' else 'building the model'}"),
-             style.red(f"{err['type']}: ") + err["message"]]
-    attribute = err.get("attribute")
+    if end.outcome == "ok":
+        name = (end.scripted or {}).get("qualified_name", "")
+        return [style.green(f"outcome: ok: scripted into {safe_line(str(name))}")]
+    if end.outcome == "stopped":
+        seen = f" after {end.stops_seen} stops" if end.stops_seen is not None else ""
+        return [style.yellow(f"outcome: stopped{seen}: "
+                             f"{safe_line(end.stopped_by or 'interrupted')}; "
+                             f"{end.stops} stops recorded")]
+    err = end.error
+    if err is None:
+        return [style.red("outcome: error")]
+    while_ = "scripting" if err.phase == "script" else "building the model"
+    lines = [style.red(f"outcome: error while {while_}"),
+             style.red(f"{safe_line(err.type)}: ") + safe(err.message)]
+    attribute = err.attribute
     if attribute:
         typed = typed_stops(stops, attribute)
         if typed:
-            lines.append(style.bold(f"the attribute {attribute!r} was typed at:"))
+            lines.append(style.bold(f"the attribute {safe_line(repr(attribute))} was typed at:"))
             lines.extend("  " + stop_line(s, style, width=200) for s in typed)
         else:
-            lines.append(style.dim(f"no stop captured `name` == {attribute!r}; add a breakpoint "
-                                   "on infer_concrete_type_builder.<locals>.infer_type "
-                                   "capturing name and attr_type to see how it was typed"))
+            lines.append(style.dim(f"no stop captured `name` == {safe_line(repr(attribute))}; "
+                                   "add a breakpoint on infer_concrete_type_builder.<locals>."
+                                   "infer_type capturing name and attr_type to see how it was "
+                                   "typed"))
     return lines
 
 
-def typed_stops(stops: List[dict], attribute: Optional[str]) -> List[dict]:
-    """The stops that captured `name` == the failing attribute: where it was typed."""
-    return [s for s in stops if attribute and s["locals"].get("name") == attribute]
-
-
 class LivePrinter:
-    """The sink `harness run` uses: a line per stop as it happens, the summary at the end."""
+    """The sink `harness run` uses: a line per stop as it happens, the summary at the end.
+    Output that cannot be written (a closed pipe, a closed terminal) is dropped: the run and
+    its snapshot go on."""
 
     def __init__(self, stream: IO[str] = None, quiet: bool = False, color: Optional[bool] = None,
                  show_stops: bool = True):
@@ -237,29 +262,39 @@ class LivePrinter:
         self.quiet = quiet
         self.show_stops = show_stops and not quiet
         self.style = Style.for_stream(self.stream, color)
-        self.stops: List[dict] = []
-        self.end: Optional[dict] = None
+        self.stops: List[Stop] = []
+        self.end: Optional[End] = None
         self.started = False  # a header was written: there is a snapshot to point at
+        self.broken = False
 
-    def __call__(self, record: dict) -> None:
-        kind = record.get("kind")
+    def __call__(self, record: Any) -> None:
         self.started = True
-        if kind == "stop":
+        if isinstance(record, Stop):
             self.stops.append(record)
             if self.show_stops:
-                print(stop_line(record, self.style), file=self.stream, flush=True)
-        elif kind == "end":
+                self._print(stop_line(record, self.style))
+        elif isinstance(record, End):
             self.end = record
+
+    def _print(self, line: str) -> None:
+        if self.broken:
+            return
+        try:
+            print(line, file=self.stream, flush=True)
+        except (OSError, ValueError):
+            self.broken = True
 
     def finish(self, path: str) -> None:
         if not self.started:
-            print("no snapshot written: stopped before the run began", file=self.stream)
+            self._print("no snapshot written: stopped before the run began")
         else:
             for line in summary(self.stops, self.end, path, self.style, self.quiet):
-                print(line, file=self.stream)
-        self.stream.flush()
+                self._print(line)
 
 
 def error(message: str, stream: IO[str] = None) -> None:
     stream = stream or sys.stderr
-    print(f"harness: error: {message}", file=stream)
+    try:
+        print(f"harness: error: {safe(message)}", file=stream, flush=True)
+    except (OSError, ValueError):
+        pass

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import List
 
-from .compare import DiffReport, identity_text
+from ..compare import DiffReport, StopRef
+from ..text import safe_line
 from .render import Style, short
 
 SHOWN_PER_GROUP = 12  # per function and kind; --format json has everything
@@ -11,32 +12,33 @@ SHOWN_PER_GROUP = 12  # per function and kind; --format json has everything
 
 def diff_lines(report: DiffReport, style: Style, label_a: str = "A",
                label_b: str = "B") -> List[str]:
-    lines = [style.bold(f"diff {label_a}: {report.a}"),
-             style.bold(f"     {label_b}: {report.b}")]
+    lines = [style.bold(f"diff {label_a}: {safe_line(report.a)}"),
+             style.bold(f"     {label_b}: {safe_line(report.b)}")]
     for name, (a, b) in report.header.items():
-        lines.append(f"{name}: {a} → {b}")
+        lines.append(f"{name}: {safe_line(str(a))} → {safe_line(str(b))}")
     if report.scenario:
-        lines.append(style.yellow(f"scenario: {report.scenario[0]} → {report.scenario[1]} "
+        lines.append(style.yellow(f"scenario: {safe_line(str(report.scenario[0]))} → "
+                                  f"{safe_line(str(report.scenario[1]))} "
                                   "(different scenarios: stops will not pair well)"))
     for function, fr in report.functions.items():
         if not (fr.only_a or fr.only_b or fr.changed or fr.source):
             continue
-        lines.append(style.cyan(f"── {function} " + "─" * 10))
+        lines.append(style.cyan(f"── {safe_line(function)} " + "─" * 10))
         for title, stops, colour in ((f"only in {label_a}", fr.only_a, style.red),
                                      (f"only in {label_b}", fr.only_b, style.green)):
             if stops:
                 lines.append(f"  {title} ({len(stops)}):")
                 for s in stops[:SHOWN_PER_GROUP]:
-                    lines.append(colour(f"    #{s['index']} {identity_text(s)}  "
+                    lines.append(colour(f"    #{s.index} {safe_line(s.identity)}  "
                                         + _locals_short(s)))
                 lines.extend(_more(len(stops)))
         if fr.changed:
             lines.append(f"  changed ({len(fr.changed)}):")
             for change in fr.changed[:SHOWN_PER_GROUP]:
-                lines.append(f"    {change.identity}  ({label_a} #{change.a_index}, "
+                lines.append(f"    {safe_line(change.identity)}  ({label_a} #{change.a_index}, "
                              f"{label_b} #{change.b_index})")
                 for v in change.changes:
-                    lines.append(f"      {v.path or '(value)'}: {style.red(short(v.a, 60))}"
+                    lines.append(f"      {safe_line(v.path) or '(value)'}: {style.red(short(v.a, 60))}"
                                  f"  →  {style.green(short(v.b, 60))}")
             lines.extend(_more(len(fr.changed)))
         if fr.source and not fr.source.code_changed:
@@ -48,14 +50,15 @@ def diff_lines(report: DiffReport, style: Style, label_a: str = "A",
             for line in fr.source.code_diff:
                 colour = (style.green if line.startswith("+") else
                           style.red if line.startswith("-") else str)
-                lines.append("    " + colour(line))
+                lines.append("    " + colour(safe_line(line)))
     only_a, only_b = report.warnings
     for w in only_a:
-        lines.append(style.red(f"warning only in {label_a}: {w}"))
+        lines.append(style.red(f"warning only in {label_a}: {safe_line(w)}"))
     for w in only_b:
-        lines.append(style.green(f"warning only in {label_b}: {w}"))
+        lines.append(style.green(f"warning only in {label_b}: {safe_line(w)}"))
     if report.outcome:
-        lines.append(f"outcome: {report.outcome[0]} → {report.outcome[1]}")
+        lines.append(f"outcome: {safe_line(str(report.outcome[0]))} → "
+                     f"{safe_line(str(report.outcome[1]))}")
     lines.append(summary_line(report, label_a, label_b))
     return lines
 
@@ -70,8 +73,13 @@ def summary_line(report: DiffReport, label_a: str = "A", label_b: str = "B") -> 
             f"{c['sources']} sources with changed code, {c['reformatted']} reformatted only")
 
 
-def _locals_short(stop: dict) -> str:
-    return "  ".join(f"{k}={short(v, 40)}" for k, v in stop["locals"].items()
+def diff_text(report: DiffReport, color: bool = False) -> str:
+    """The report as `harness diff` prints it."""
+    return "\n".join(diff_lines(report, Style(color)))
+
+
+def _locals_short(stop: StopRef) -> str:
+    return "  ".join(f"{safe_line(k)}={short(v, 40)}" for k, v in stop.locals.items()
                      if k != "return")[:160]
 
 

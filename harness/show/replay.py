@@ -10,8 +10,10 @@ import json
 import re
 from typing import IO, Any, List, Optional
 
-from .render import Style, function_label, short, stop_detail, stop_line, subject_name, summary
-from .snapshot import Snapshot, key_label
+from ..records import Stop, path_label
+from ..snapshot import Snapshot, key_label
+from ..text import safe, safe_line
+from .render import Style, function_label, short, stop_detail, stop_line, summary
 
 _PATH_PART = re.compile(r"\.([^.\[\]]+)|\[([^\]]+)\]")
 
@@ -25,7 +27,8 @@ def lookup(locals_: dict, path: str) -> Any:
     match = re.match(r"[A-Za-z_][A-Za-z0-9_]*", path)
     if not match or match.group(0) not in locals_:
         names = ", ".join(locals_) or "none"
-        raise PathError(f"no captured local {path.split('.')[0]!r} at this stop (captured: {names})")
+        raise PathError(f"no captured local {path.split('.')[0]!r} at this stop "
+                        f"(captured: {names})")
     value = locals_[match.group(0)]
     rest = path[match.end():]
     while rest:
@@ -60,10 +63,10 @@ def tree(value: Any, style: Style) -> List[str]:
     """One level of a value, each part in short form: expand one with `p name.part`."""
     if isinstance(value, dict) and value.get("type") == "dict" and "items" in value:
         return [f"  [{short(k, 40)}] {short(v)}" for k, v in value["items"]]
-    if isinstance(value, dict) and "items" in value:
+    if isinstance(value, dict) and isinstance(value.get("items"), list):
         return [f"  [{i}] {short(v)}" for i, v in enumerate(value["items"])]
     if isinstance(value, dict):
-        return [f"  {style.bold(k)}: {short(v)}" for k, v in value.items()]
+        return [f"  {style.bold(safe_line(str(k)))}: {short(v)}" for k, v in value.items()]
     return []
 
 
@@ -85,12 +88,12 @@ class ReplayShell(cmd.Cmd):
 
     def preloop(self) -> None:
         h = self.snap.header
-        self.say(self.style.bold(f"replay {self.snap.path}"),
-                 f"scenario {h.get('scenario', {}).get('name')}, torch {h.get('torch')}, "
-                 f"Python {h.get('python')}, {len(self.snap.stops)} stops, "
-                 f"outcome {self.snap.outcome}")
+        self.say(self.style.bold(f"replay {safe_line(self.snap.path)}"),
+                 safe_line(f"scenario {h.scenario.name}, torch {h.torch}, "
+                           f"Python {h.python}, {len(self.snap.stops)} stops, "
+                           f"outcome {self.snap.outcome}"))
         for problem in self.snap.problems:
-            self.say(self.style.yellow(f"note: {problem}"))
+            self.say(self.style.yellow(f"note: {safe_line(problem)}"))
         if self.snap.stops:
             self.show()
         self.say(self.style.dim("n/b next/back, g N go to stop, f NAME next stop of a function, "
@@ -98,21 +101,21 @@ class ReplayShell(cmd.Cmd):
                                 "help, q quit"))
 
     def _update_prompt(self) -> None:
-        self.prompt = f"(replay #{self.current['index']}) " if self.snap.stops else "(replay) "
+        self.prompt = f"(replay #{self.current.index}) " if self.snap.stops else "(replay) "
 
     def postcmd(self, stop: bool, line: str) -> bool:
         self._update_prompt()
         return stop
 
     @property
-    def current(self) -> dict:
+    def current(self) -> Stop:
         return self.snap.stops[self.i]
 
     def show(self) -> None:
         self.say(stop_line(self.current, self.style))
 
     def default(self, line: str) -> None:
-        self.say(f"unknown command {line.split()[0]!r}; type help")
+        self.say(f"unknown command {safe_line(repr(line.split()[0]))}; type help")
 
     def _need_stops(self) -> bool:
         if not self.snap.stops:
@@ -150,11 +153,11 @@ class ReplayShell(cmd.Cmd):
             return
         n = int(arg.strip().lstrip("#"))
         for pos, stop in enumerate(self.snap.stops):
-            if stop["index"] == n:
+            if stop.index == n:
                 self.i = pos
                 self.show()
                 return
-        self.say(f"no stop #{n} (stops #0 to #{self.snap.stops[-1]['index']})")
+        self.say(f"no stop #{n} (stops #0 to #{self.snap.stops[-1].index})")
 
     def do_func(self, arg: str) -> None:
         """func NAME: go to the next stop of a function (its name or a part of it)."""
@@ -166,14 +169,14 @@ class ReplayShell(cmd.Cmd):
         name = arg.strip()
         order = list(range(self.i + 1, len(self.snap.stops))) + list(range(0, self.i + 1))
         for pos in order:
-            if name in self.snap.stops[pos]["function"]:
+            if name in self.snap.stops[pos].function:
                 wrapped = pos <= self.i
                 self.i = pos
                 if wrapped:
                     self.say(self.style.dim("(wrapped to the start)"))
                 self.show()
                 return
-        self.say(f"no stop of a function matching {name!r}")
+        self.say(f"no stop of a function matching {safe_line(repr(name))}")
 
     # -- looking ----------------------------------------------------------------------------
     def do_print(self, arg: str) -> None:
@@ -184,23 +187,23 @@ class ReplayShell(cmd.Cmd):
             self.do_locals("")
             return
         try:
-            value = lookup(self.current["locals"], arg.strip())
+            value = lookup(self.current.locals, arg.strip())
         except PathError as exc:
-            self.say(str(exc))
+            self.say(safe_line(str(exc)))
             return
-        self.say(f"{arg.strip()} = {short(value, 100)}", *tree(value, self.style))
+        self.say(f"{safe_line(arg.strip())} = {short(value, 100)}", *tree(value, self.style))
 
     def do_pp(self, arg: str) -> None:
         """pp NAME[.field]: a captured local in full, as JSON."""
         if not self._need_stops():
             return
         try:
-            value = lookup(self.current["locals"], arg.strip()) if arg.strip() \
-                else self.current["locals"]
+            value = lookup(self.current.locals, arg.strip()) if arg.strip() \
+                else self.current.locals
         except PathError as exc:
-            self.say(str(exc))
+            self.say(safe_line(str(exc)))
             return
-        self.say(json.dumps(value, indent=2, ensure_ascii=False))
+        self.say(safe(json.dumps(value, indent=2, ensure_ascii=False)))
 
     def do_locals(self, arg: str) -> None:
         """locals: every captured local of this stop, in short form."""
@@ -208,29 +211,29 @@ class ReplayShell(cmd.Cmd):
             return
         for line in stop_detail(self.current, self.style)[:2]:
             self.say(line)
-        for name, value in self.current["locals"].items():
-            self.say(f"  {self.style.bold(name)} = {short(value, 100)}")
-        for name in self.current.get("absent", ()):
-            self.say(f"  {self.style.bold(name)} = <absent>")
+        for name, value in self.current.locals.items():
+            self.say(f"  {self.style.bold(safe_line(name))} = {short(value, 100)}")
+        for name in self.current.absent or ():
+            self.say(f"  {self.style.bold(safe_line(name))} = <absent>")
 
     def do_list(self, arg: str) -> None:
         """list [N]: the source around this stop's line, N lines either side (default 5)."""
         if not self._need_stops():
             return
         stop = self.current
-        src = self.snap.sources.get(stop["function"])
-        if not src or not src.get("text"):
+        src = self.snap.sources.get(stop.function)
+        if not src or not src.text:
             self.say("no source stored for this function")
             return
         around = int(arg) if arg.strip().isdigit() else 5
-        lines = src["text"].splitlines()
-        first = src["first_line"]
-        at = stop["line"]
+        lines = src.text.split("\n")
+        first = src.first_line
+        at = stop.line
         lo, hi = max(first, at - around), min(first + len(lines) - 1, at + around)
-        self.say(self.style.dim(f"{src['file']}, {function_label(stop['function'])}"))
+        self.say(self.style.dim(safe_line(f"{src.file}, {function_label(stop.function)}")))
         for n in range(lo, hi + 1):
             marker = "->" if n == at else "  "
-            text = f"{n:5d} {marker} {lines[n - first]}"
+            text = f"{n:5d} {marker} {safe_line(lines[n - first])}"
             self.say(self.style.yellow(text) if n == at else text)
 
     def do_where(self, arg: str) -> None:
@@ -239,24 +242,24 @@ class ReplayShell(cmd.Cmd):
             return
         by_call = {}
         for stop in self.snap.stops:
-            by_call.setdefault(stop["call"], stop)
-        chain, call = [], self.current.get("parent")
-        while call is not None:
+            by_call.setdefault(stop.call, stop)
+        chain, call = [], self.current.parent
+        while call is not None:  # parents are earlier calls (the reader checks): no loop
             stop = by_call.get(call)
             chain.append((call, stop))
-            call = stop.get("parent") if stop else None
+            call = stop.parent if stop else None
         for call, stop in reversed(chain):
             if stop is None:
                 self.say(f"  call {call}: (no stop recorded in it)")
             else:
-                self.say(f"  call {call}: {function_label(stop['function'])} "
-                         f"{subject_name(stop.get('subject'))}  (first stop #{stop['index']})")
+                self.say(safe_line(f"  call {call}: {function_label(stop.function)} "
+                                   f"{path_label(stop.subject)}  (first stop #{stop.index})"))
         self.say("> " + stop_line(self.current, self.style))
 
     def do_stops(self, arg: str) -> None:
         """stops [TEXT]: list the stops (those whose function contains TEXT)."""
         for pos, stop in enumerate(self.snap.stops):
-            if arg.strip() and arg.strip() not in stop["function"]:
+            if arg.strip() and arg.strip() not in stop.function:
                 continue
             marker = ">" if pos == self.i else " "
             self.say(f"{marker} " + stop_line(stop, self.style, width=40))
@@ -279,12 +282,12 @@ class ReplayShell(cmd.Cmd):
     def _complete_local(self, text, line, begidx, endidx):
         if not self.snap.stops:
             return []
-        return [n for n in self.current["locals"] if n.startswith(text)]
+        return [n for n in self.current.locals if n.startswith(text)]
 
     complete_print = complete_p = complete_pp = _complete_local
 
     def complete_func(self, text, line, begidx, endidx):
-        labels = sorted({function_label(s["function"]) for s in self.snap.stops})
+        labels = sorted({function_label(s.function) for s in self.snap.stops})
         return [n for n in labels if n.startswith(text)]
 
     complete_f = complete_func
@@ -293,19 +296,19 @@ class ReplayShell(cmd.Cmd):
 def print_snapshot(snap: Snapshot, style: Style, out: IO[str], stop_index: Optional[int] = None,
                    function: Optional[str] = None) -> int:
     h = snap.header
-    print(f"snapshot {snap.path}: scenario {h.get('scenario', {}).get('name')}, torch "
-          f"{h.get('torch')}, Python {h.get('python')}, backend {h.get('backend')}", file=out)
+    print(safe_line(f"snapshot {snap.path}: scenario {h.scenario.name}, torch {h.torch}, "
+                    f"Python {h.python}, backend {h.backend}"), file=out)
     for problem in snap.problems:
-        print(style.yellow(f"note: {problem}"), file=out)
-    chosen = snap.stops
+        print(style.yellow(f"note: {safe_line(problem)}"), file=out)
+    chosen: List[Stop] = list(snap.stops)
     if stop_index is not None:
-        chosen = [s for s in chosen if s["index"] == stop_index]
+        chosen = [s for s in chosen if s.index == stop_index]
     if function:
-        chosen = [s for s in chosen if function in s["function"]]
+        chosen = [s for s in chosen if function in s.function]
     for stop in chosen:
         for line in stop_detail(stop, style):
             print(line, file=out)
     if stop_index is None and function is None:
-        for line in summary(snap.stops, snap.end, snap.path, style):
+        for line in summary(list(snap.stops), snap.end, snap.path, style):
             print(line, file=out)
     return 0 if chosen or not (stop_index is not None or function) else 1

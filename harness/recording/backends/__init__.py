@@ -1,24 +1,57 @@
-"""Tracing backends: each watches a set of code objects and reports enter / line / return /
-unwind to an `Engine`, and puts back whatever tracing was in place before it started.
+"""Tracing backends: the `Tracer` protocol, and the choice of one for this Python.
+
+Each watches a set of code objects, reports enter / line / return / unwind to an engine
+(`Events`), and puts back whatever tracing was in place before it started.
 
 - `monitoring`: `sys.monitoring` (Python 3.12+), events set only on the watched code objects,
   so the rest of torch runs at full speed.
 - `settrace`: `sys.settrace` (any Python), a global function that declines every frame but the
-  watched ones; line events only in frames that have a line breakpoint.
+  watched ones and chains to a trace function already set (coverage's, an IDE's).
+
+The interactive debugger (`recording/debugger.py`) is a third `Tracer`: pdb's own settrace
+dispatch, feeding the same `Events`.
 """
 from __future__ import annotations
 
 import sys
+import types
+from typing import Any, Dict, List, Protocol, Set
 
 NAMES = ("auto", "monitoring", "settrace")
 
 
-def available() -> list:
+class Events(Protocol):
+    """What a backend reports to (the engine)."""
+
+    codes: Set[types.CodeType]  # the code objects to watch
+    lines: Dict[types.CodeType, Set[int]]  # line breakpoints per watched code object
+
+    def on_enter(self, code: types.CodeType, frame: Any) -> None: ...
+
+    def on_line(self, code: types.CodeType, frame: Any, line: int) -> None: ...
+
+    def on_return(self, code: types.CodeType, frame: Any, value: Any) -> None: ...
+
+    def on_unwind(self, code: types.CodeType, frame: Any, exc: BaseException) -> None: ...
+
+
+class Tracer(Protocol):
+    """A backend: start watching, stop and put back what was there."""
+
+    name: str
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def available() -> List[str]:
     return (["monitoring"] if hasattr(sys, "monitoring") else []) + ["settrace"]
 
 
 def choose(name: str) -> str:
-    """The backend that `name` means here; ValueError if it cannot run on this Python."""
+    """The backend that `name` means here; ValueError if it cannot run on this Python.
+    `auto` is sys.monitoring where there is one: it costs nothing outside the watched code."""
     if name == "auto":
         return available()[0]
     if name not in NAMES:
@@ -29,12 +62,12 @@ def choose(name: str) -> str:
     return name
 
 
-def create(name: str, engine):
+def create(name: str, events: Events) -> Tracer:
     name = choose(name)
     if name == "monitoring":
         from .monitoring import MonitoringBackend
 
-        return MonitoringBackend(engine)
+        return MonitoringBackend(events)
     from .settrace import SettraceBackend
 
-    return SettraceBackend(engine)
+    return SettraceBackend(events)

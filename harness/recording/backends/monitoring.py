@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sys
 
+from . import Events
+
 
 def _free_tool_id() -> int:
     mon = sys.monitoring
@@ -25,46 +27,46 @@ def _free_tool_id() -> int:
 class MonitoringBackend:
     name = "monitoring"
 
-    def __init__(self, engine):
-        self.engine = engine
+    def __init__(self, events: Events):
+        self.events = events
         self.tool = None
 
     def start(self) -> None:
         mon = sys.monitoring
-        events = mon.events
-        engine = self.engine
-        codes = engine.codes
-        lines = engine.lines
+        ev = mon.events
+        events = self.events
+        codes = events.codes
+        lines = events.lines
         getframe = sys._getframe
 
         def on_start(code, offset):
             if code in codes:
-                engine.on_enter(code, getframe(1))
+                events.on_enter(code, getframe(1))
 
         def on_line(code, line):
             if line in lines.get(code, ()):
-                engine.on_line(code, getframe(1), line)
+                events.on_line(code, getframe(1), line)
 
         def on_return(code, offset, value):
             if code in codes:
-                engine.on_return(code, getframe(1), value)
+                events.on_return(code, getframe(1), value)
 
         def on_unwind(code, offset, exc):
             if code in codes:
-                engine.on_unwind(code, getframe(1), exc)
+                events.on_unwind(code, getframe(1), exc)
 
         self.tool = tool = _free_tool_id()
         mon.use_tool_id(tool, "harness")
-        mon.register_callback(tool, events.PY_START, on_start)
-        mon.register_callback(tool, events.PY_RETURN, on_return)
-        mon.register_callback(tool, events.LINE, on_line)
-        mon.register_callback(tool, events.PY_UNWIND, on_unwind)
+        mon.register_callback(tool, ev.PY_START, on_start)
+        mon.register_callback(tool, ev.PY_RETURN, on_return)
+        mon.register_callback(tool, ev.LINE, on_line)
+        mon.register_callback(tool, ev.PY_UNWIND, on_unwind)
         for code in codes:
-            wanted = events.PY_START | events.PY_RETURN
+            wanted = ev.PY_START | ev.PY_RETURN
             if lines.get(code):
-                wanted |= events.LINE
+                wanted |= ev.LINE
             mon.set_local_events(tool, code, wanted)
-        mon.set_events(tool, events.PY_UNWIND)
+        mon.set_events(tool, ev.PY_UNWIND)
 
     def stop(self) -> None:
         if self.tool is None:
@@ -72,7 +74,7 @@ class MonitoringBackend:
         mon = sys.monitoring
         tool, self.tool = self.tool, None
         mon.set_events(tool, 0)
-        for code in self.engine.codes:
+        for code in self.events.codes:
             mon.set_local_events(tool, code, 0)
         for event in (mon.events.PY_START, mon.events.PY_RETURN, mon.events.LINE,
                       mon.events.PY_UNWIND):

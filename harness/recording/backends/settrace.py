@@ -3,11 +3,21 @@
 The global trace function sees every call but answers None (no local tracing) for all but the
 watched code objects, which keeps its cost to one dictionary lookup per call. In a watched
 frame, line events stay on only when that function has a line breakpoint.
+
+A trace function already set when the run starts (coverage's, an IDE debugger's) is chained,
+not replaced: it is called first for every event, as if the harness were not there, and is put
+back when the run ends. coverage's C tracer reinstalls itself as the global function whenever
+it is called for a new frame, so the harness's function takes its place back at once.
 """
 from __future__ import annotations
 
 import dis
 import sys
+from typing import Any, Callable, Optional
+
+from . import Events
+
+TraceFn = Callable[[Any, str, Any], Any]
 
 # A 'return' trace event comes both for a return and for an exception leaving the frame; the
 # instruction the frame stopped at tells them apart.
@@ -20,50 +30,74 @@ def returned_normally(frame) -> bool:
     return 0 <= frame.f_lasti < len(code) and code[frame.f_lasti] in _RETURN_OPS
 
 
-def report_leave(engine, frame, value, raised) -> None:
+def report_leave(events: Events, frame, value, raised) -> None:
     """A 'return' trace event on a watched frame: a return, or `raised` leaving it.
     (The interactive debugger, a settrace tracer too, shares this.)"""
     if returned_normally(frame):
-        engine.on_return(frame.f_code, frame, value)
+        events.on_return(frame.f_code, frame, value)
     else:
-        engine.on_unwind(frame.f_code, frame, raised)
+        events.on_unwind(frame.f_code, frame, raised)
 
 
 class SettraceBackend:
     name = "settrace"
 
-    def __init__(self, engine):
-        self.engine = engine
-        self._previous = None
+    def __init__(self, events: Events):
+        self.events = events
+        self._previous: Optional[TraceFn] = None
+        self._started = False
 
     def start(self) -> None:
-        engine = self.engine
-        codes = engine.codes
-        lines = engine.lines
+        events = self.events
+        codes = events.codes
+        lines = events.lines
+        pending: dict = {}  # frame -> the exception passing through it
+        previous = self._previous = sys.gettrace()
 
         def local_trace(frame, event, arg):
             if event == "line":
                 if frame.f_lineno in lines.get(frame.f_code, ()):
-                    engine.on_line(frame.f_code, frame, frame.f_lineno)
+                    events.on_line(frame.f_code, frame, frame.f_lineno)
             elif event == "return":
-                report_leave(engine, frame, arg, pending.pop(frame, None))
+                report_leave(events, frame, arg, pending.pop(frame, None))
             elif event == "exception":
                 pending[frame] = arg[1]
             return local_trace
 
-        pending = {}
+        def chained(their_local: TraceFn) -> TraceFn:
+            """Our local tracing and theirs, in one frame."""
+            def trace(frame, event, arg):
+                nonlocal their_local
+                if their_local is not None:
+                    their_local = their_local(frame, event, arg)
+                local_trace(frame, event, arg)
+                return trace
+            return trace
 
-        def global_trace(frame, event, arg):
-            code = frame.f_code
-            if event != "call" or code not in codes:
-                return None
-            if not lines.get(code):
-                frame.f_trace_lines = False
-            engine.on_enter(code, frame)
-            return local_trace
+        if previous is None:
+            def global_trace(frame, event, arg):
+                code = frame.f_code
+                if code not in codes:
+                    return None
+                if not lines.get(code):
+                    frame.f_trace_lines = False
+                events.on_enter(code, frame)
+                return local_trace
+        else:
+            def global_trace(frame, event, arg):
+                theirs = previous(frame, event, arg)
+                if sys.gettrace() is not global_trace:  # coverage's CTracer took the seat back
+                    sys.settrace(global_trace)
+                code = frame.f_code
+                if code not in codes:
+                    return theirs
+                events.on_enter(code, frame)
+                return local_trace if theirs is None else chained(theirs)
 
-        self._previous = sys.gettrace()
         sys.settrace(global_trace)
+        self._started = True
 
     def stop(self) -> None:
-        sys.settrace(self._previous)
+        if self._started:
+            self._started = False
+            sys.settrace(self._previous)

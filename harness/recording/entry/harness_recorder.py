@@ -1,0 +1,17 @@
+"""Start the recording process: `python .../entry/harness_recorder.py JOB_FD STATUS_FD`.
+
+A script run by its path, not `python -m`, so that the directory the harness was started from
+never comes first on the module path (a `json.py` or `typing.py` lying there would be run).
+Python puts this script's own folder first instead, which holds nothing but this file; it is
+replaced at once by the folder that holds the harness package.
+"""
+import os
+import sys
+
+sys.path[0] = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+
+if __name__ == "__main__":
+    from harness.recording.child import main
+
+    main(sys.argv[1:])
