@@ -6,7 +6,7 @@ import sys
 
 import pexpect
 
-from conftest import ROOT, read_jsonl, run_harness
+from helpers import ROOT, read_jsonl, run_harness
 
 PROMPT = r"\(harness\+\+\) "
 
@@ -66,12 +66,15 @@ def test_pty_transcript_seed_scenario(tmp_path):
 
 
 def test_piped_input_record_all_and_run_to_the_end(tmp_path):
+    """The README's example: once the piped commands run out, the run goes on to its end,
+    recording as set (end of input is not a quit, unlike at a terminal)."""
     out = tmp_path / "piped.jsonl"
     proc = run_harness("run", "scenarios/containers.yaml", "-i", "-o", str(out),
-                       input="captured\nrecord all\n" + "c\n" * 30)
+                       input="captured\nrecord all\nc\n")
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
     assert "harness stop #0" in proc.stdout
     assert "recorded stop #0, and every stop from here on" in proc.stdout
+    assert "end of input: running on to the end" in proc.stdout
     assert "\x1b[" not in proc.stdout  # no colour through a pipe, pdb++'s included
     records = read_jsonl(out)
     assert len([r for r in records if r["kind"] == "stop"]) == 11
@@ -136,20 +139,22 @@ def records_outcome(path):
 def test_quitting_in_process_puts_the_previous_trace_function_back(tmp_path):
     import io
 
-    from harness import debugger, scenario
-    from harness.session import record
+    from harness import scenario
+    from harness.recording import debugger
+    from harness.recording.session import record
 
     def previous(frame, event, arg):
         return None
 
     out = io.StringIO()
     dbg = debugger.create(stdin=io.StringIO("record\nq\n"), stdout=out, color=False)
+    outer = sys.gettrace()
     sys.settrace(previous)
     try:
         result = record(scenario.load(os.path.join(ROOT, "scenarios", "containers.yaml")),
-                        output=str(tmp_path / "s.jsonl"), debugger=dbg)
+                        output=str(tmp_path / "s.jsonl"), observer=dbg)
         assert sys.gettrace() is previous
     finally:
-        sys.settrace(None)
+        sys.settrace(outer)
     assert result.outcome == "stopped" and result.exit_code == 3
     assert "recorded stop #0" in out.getvalue()

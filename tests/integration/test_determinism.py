@@ -2,7 +2,7 @@
 import json
 import re
 
-from conftest import read_jsonl, run_harness
+from helpers import read_jsonl, run_harness
 
 
 def record_twice(tmp_path, scenario):

@@ -1,19 +1,18 @@
 """`harness diff`: pairs stops by identity, reports what changed; on real torch releases."""
 import json
+import os
 
-from conftest import read_jsonl, real_snapshot, run_harness, run_without_torch
+from helpers import real_snapshot, run_harness, run_without_torch, write_jsonl
 
 
 def test_two_runs_on_one_torch_diff_as_equal(tmp_path, seed_run):
-    out = tmp_path / "again.jsonl"
-    assert run_harness("run", "scenarios/seed_walk.yaml", "-o", str(out), "-q").returncode == 0
-    proc = run_harness("diff", str(out), str(out))
+    proc_first, _ = seed_run
+    first = proc_first.stdout.split("snapshot: ")[-1].strip()
+    again = tmp_path / "again.jsonl"
+    assert run_harness("run", "scenarios/seed_walk.yaml", "-o", str(again), "-q").returncode == 0
+    assert os.path.abspath(first) != os.path.abspath(again)
+    proc = run_harness("diff", first, str(again))
     assert proc.returncode == 0 and "equal: 111 stops paired, no differences" in proc.stdout
-
-
-def write_jsonl(path, records):
-    path.write_text("".join(json.dumps(r) + "\n" for r in records))
-    return str(path)
 
 
 def test_moved_lines_do_not_count_and_changed_values_do(tmp_path, seed_run):

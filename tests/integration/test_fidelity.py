@@ -7,7 +7,9 @@ import sys
 
 import pytest
 
-SCRIPT_INFO = os.path.join(os.path.dirname(__file__), "samples", "script_info.py")
+from helpers import SAMPLES
+
+SCRIPT_INFO = os.path.join(SAMPLES, "script_info.py")
 
 
 def script_info(mode, scenario):
@@ -38,7 +40,8 @@ def test_the_comparison_catches_the_builder_build_trap():
 
 def test_torch_builder_class_is_put_back_after_a_run(tmp_path):
     from harness import scenario as scenario_mod
-    from harness.session import import_torch, record
+    from harness.recording import import_torch
+    from harness.recording.session import record
 
     torch = import_torch()
     before = torch._C.ConcreteModuleTypeBuilder

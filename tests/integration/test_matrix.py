@@ -1,10 +1,8 @@
 """`harness matrix`: one scenario, several interpreters, a diff against the first."""
-import json
 import os
-import subprocess
 import sys
 
-from conftest import ROOT, run_harness
+from helpers import ROOT, run_harness
 
 
 def test_matrix_records_each_environment_and_diffs(tmp_path):
@@ -25,20 +23,19 @@ def test_matrix_bad_input(tmp_path):
     assert proc.returncode == 2 and "at least two" in proc.stderr
 
 
-def test_the_recording_side_needs_neither_pyyaml_nor_an_installed_harness(tmp_path):
+def test_the_recording_side_needs_neither_pyyaml_nor_pdbpp(tmp_path, monkeypatch):
     """What `matrix` runs in each environment: an old one may hold torch and nothing else."""
     from harness import scenario
+    from harness.job import Job
+    from harness.recording import launch
 
-    job = {"scenario": scenario.load("scenarios/containers.yaml").to_data(),
-           "output": str(tmp_path / "s.jsonl"), "quiet": True}
-    job_file = tmp_path / "job.json"
-    job_file.write_text(json.dumps(job))
-    blocker = ("import sys; sys.modules['yaml'] = None; sys.modules['pdbpp'] = None; "
-               "sys.argv[1:] = [%r]; import runpy; runpy.run_module('harness.child', "
-               "run_name='__main__')" % str(job_file))
-    from harness.process import child_environment
-
-    proc = subprocess.run([sys.executable, "-c", blocker], cwd=str(tmp_path),
-                          env=child_environment(), capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "s.jsonl").exists()
+    blocker = tmp_path / "site"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(
+        "import sys\nsys.modules['yaml'] = None\nsys.modules['pdbpp'] = None\n")
+    monkeypatch.setenv("PYTHONPATH", str(blocker))
+    job = Job(scenario=scenario.load("scenarios/containers.yaml"),
+              output=str(tmp_path / "s.jsonl"), quiet=True)
+    recording = launch.run(job, capture=True)
+    assert recording.recorded, recording.stderr
+    assert recording.code == 0 and (tmp_path / "s.jsonl").exists()

@@ -122,7 +122,7 @@ def torch_imported():
     first imported inside an in-process run would be dropped, and torch cannot be imported a
     second time in one process (torch._C does not initialise twice). Session-scoped fixtures
     are set up first, so torch is in the snapshot."""
-    from harness.session import import_torch
+    from harness.recording import import_torch
 
     return import_torch()
 

@@ -3,7 +3,7 @@ import json
 import os
 import re
 
-from conftest import read_jsonl, run_harness
+from helpers import HARNESS, ROOT, read_jsonl, real_snapshot, run_harness, stops
 
 SEED_FUNCTIONS = {
     "torch.jit._script.call_prepare_scriptable_func_impl",
@@ -14,11 +14,6 @@ SEED_FUNCTIONS = {
     "torch.jit._recursive.create_script_module_impl",
 }
 ANSI = re.compile(r"\x1b\[")
-
-
-def stops(records, function=None):
-    return [r for r in records if r["kind"] == "stop"
-            and (function is None or r["function"].endswith(function))]
 
 
 def test_seed_scenario_records_every_seed_function(seed_run):
@@ -142,7 +137,7 @@ def test_model_option_runs_the_builtin_seed_walk(tmp_path):
 def test_builtin_seed_walk_matches_the_shipped_scenario_file():
     import yaml
 
-    from harness import seed_walk
+    from harness.recording import seed_walk
 
     with open("scenarios/seed_walk.yaml") as f:
         shipped = yaml.safe_load(f)["breakpoints"]
@@ -158,8 +153,20 @@ def test_save_scripted_and_in_process(tmp_path):
 
 
 def test_python_dash_m_and_console_script_agree():
-    proc = run_harness("--version")
-    assert proc.returncode == 0 and proc.stdout.startswith("harness ")
+    import subprocess
+    import sys
+
+    assert os.path.exists(HARNESS), "the console script is installed beside the interpreter"
+    snap = real_snapshot("seed_walk", "1.13.1")
+    outputs = []
+    for command in ([HARNESS], [sys.executable, "-m", "harness"]):
+        proc = subprocess.run(command + ["replay", snap, "--print", "--stop", "58"], cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        outputs.append(proc.stdout)
+        version = subprocess.run(command + ["--version"], capture_output=True, text=True)
+        assert version.stdout.startswith("harness ")
+    assert outputs[0] == outputs[1] and "name='weights'" in outputs[0]
 
 
 def test_targets_lists_the_seed_functions_with_a_filter():
@@ -236,3 +243,35 @@ def test_the_models_own_functions_are_targets_too(tmp_path):
     assert source["file"] == "seed_model.py"
     assert "never stopped: seed_model.CustomModel.forward at enter" in proc.stdout
     assert read_jsonl(out)[-1]["never_stopped"] == ["seed_model.CustomModel.forward at enter"]
+
+
+def test_bad_command_line_exits_2():
+    assert run_harness("run", "--backend", "dtrace").returncode == 2
+    assert run_harness("nonsense").returncode == 2
+    proc = run_harness("run", "--model", "scenarios/models/seed_model.py:CustomModel",
+                       "--args", "{not: a list}")
+    assert proc.returncode == 2 and "--args must be a YAML list" in proc.stderr
+    proc = run_harness("run")
+    assert proc.returncode == 2 and "--model" in proc.stderr
+
+
+def test_absent_local_is_recorded_and_summarised_not_a_crash(tmp_path):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "version: 1\nname: t\nmodel:\n"
+        f"  factory: {ROOT}/scenarios/models/containers_model.py:Containers\n"
+        "breakpoints:\n"
+        "  - function: torch.jit._recursive.create_script_module\n"
+        "    at: enter\n    capture: [nn_module, no_such_local]\n"
+        "  - function: torch.jit._recursive.infer_concrete_type_builder.<locals>.infer_type\n"
+        "    when: undefined_name == 1\n")
+    out = tmp_path / "out.jsonl"
+    proc = run_harness("run", str(scenario), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "never present in create_script_module: no_such_local" in proc.stdout
+    assert "`when` failed in infer_type (counted as false): NameError" in proc.stdout
+    records = read_jsonl(out)
+    stop = [r for r in records if r["kind"] == "stop"][0]
+    assert stop["absent"] == ["no_such_local"]
+    assert records[-1]["never_present"] == {
+        "torch.jit._recursive.create_script_module": ["no_such_local"]}

@@ -12,11 +12,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
 
-from harness import backends  # noqa: E402
-from harness.recorder import Engine, WatchedBreakpoint  # noqa: E402
+from harness.records import Source, Stop  # noqa: E402
+from harness.recording import backends  # noqa: E402
+from harness.recording.engine import Engine, WatchedBreakpoint  # noqa: E402
+from harness.recording.targets import match_line, resolve  # noqa: E402
+from harness.recording.values import default_encoder  # noqa: E402
 from harness.scenario import At, Breakpoint  # noqa: E402
-from harness.targets import match_line, resolve  # noqa: E402
-from harness.values import default_encoder  # noqa: E402
 
 import sample_targets  # noqa: E402
 
@@ -31,7 +32,9 @@ SPECS = [
 ]
 
 
-def main(backend_name):
+def drive(backend_name, previous_tracer=None):
+    """Record the samples with one backend under `previous_tracer` (a trace function already
+    set, as coverage's would be); returns the stops and what was put back."""
     watched = []
     for i, spec in enumerate(SPECS):
         target = resolve(spec.function)
@@ -40,9 +43,11 @@ def main(backend_name):
         watched.append(WatchedBreakpoint(i, spec, target, line, when))
     records = []
 
-    def previous_tracer(frame, event, arg):
-        return None
+    if previous_tracer is None:
+        def previous_tracer(frame, event, arg):
+            return None
 
+    outer = sys.gettrace()
     sys.settrace(previous_tracer)
     engine = Engine(watched, default_encoder(), records.append)
     backend = backends.create(backend_name, engine)
@@ -52,15 +57,15 @@ def main(backend_name):
     finally:
         backend.stop()
     restored = sys.gettrace() is previous_tracer
-    sys.settrace(None)
+    sys.settrace(outer)
     tools_free = True
     if hasattr(sys, "monitoring"):
         tools_free = all(sys.monitoring.get_tool(t) is None for t in (0, 3, 4))
-    print(json.dumps({"backend": backend.name, "result": list(result),
-                      "stops": [r for r in records if r["kind"] == "stop"],
-                      "sources": sorted(r["function"] for r in records if r["kind"] == "source"),
-                      "restored": restored, "tools_free": tools_free}))
+    return {"backend": backend.name, "result": list(result),
+            "stops": [r.to_json() for r in records if isinstance(r, Stop)],
+            "sources": sorted(r.function for r in records if isinstance(r, Source)),
+            "restored": restored, "tools_free": tools_free}
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    print(json.dumps(drive(sys.argv[1])))

@@ -22,7 +22,8 @@ warnings.simplefilter("ignore")
 
 import torch  # noqa: E402
 
-from harness import model_loader, scenario as scenario_mod  # noqa: E402
+from harness import scenario as scenario_mod  # noqa: E402
+from harness.recording import model_loader  # noqa: E402
 
 
 def build(spec):
@@ -52,7 +53,7 @@ def naive_build_observer():
 def main(mode, path):
     scenario = scenario_mod.load(path)
     if mode == "harness":
-        from harness.session import record
+        from harness.recording.session import record
 
         out = os.path.join(tempfile.mkdtemp(), "s.jsonl")
         scripted = record(scenario, output=out).scripted

@@ -1,4 +1,5 @@
-"""Both tracing backends on pure-Python samples: same stops, tracing state put back."""
+"""Both tracing backends on pure-Python samples: same stops, tracing state put back, a trace
+function already in place chained rather than replaced."""
 import json
 import os
 import subprocess
@@ -6,20 +7,18 @@ import sys
 
 import pytest
 
-from conftest import python_312_plus
+from helpers import SAMPLES, python_312_plus
 
-DRIVER = os.path.join(os.path.dirname(__file__), "samples", "drive_backend.py")
+sys.path.insert(0, SAMPLES)
+import drive_backend  # noqa: E402
+import sample_targets  # noqa: E402
 
-
-def drive(python, backend):
-    proc = subprocess.run([python, DRIVER, backend], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
+DRIVER = os.path.join(SAMPLES, "drive_backend.py")
 
 
 @pytest.fixture(scope="module")
 def settrace_run():
-    return drive(sys.executable, "settrace")
+    return drive_backend.drive("settrace")
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +27,10 @@ def monitoring_run():
     if python is None:
         pytest.skip("no Python 3.12+ found on this machine (looked for python3.12/3.13/3.14 "
                     "on PATH, /usr/bin and ~/.pyenv/versions): sys.monitoring needs one")
-    return drive(python, "monitoring")
+    proc = subprocess.run([python, DRIVER, "monitoring"], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
 
 
 def by_function(run):
@@ -74,6 +76,27 @@ def test_settrace_backend_restores_the_previous_trace_function(settrace_run):
     assert settrace_run["restored"] is True
 
 
+def test_settrace_chains_to_a_trace_function_already_set():
+    """Like coverage or an IDE debugger: it keeps seeing every call and line while the harness
+    records, including inside the watched functions, and is put back afterwards."""
+    seen = []
+
+    def coverage_like(frame, event, arg):
+        if frame.f_code.co_filename == sample_targets.__file__:
+            seen.append((frame.f_code.co_name, event, frame.f_lineno))
+            return coverage_like
+        return None
+
+    run = drive_backend.drive("settrace", previous_tracer=coverage_like)
+    check_sample_stops(run)
+    assert run["restored"] is True
+    names = {name for name, _, _ in seen}
+    assert {"driver", "outer", "inner", "grow", "fails", "catches"} <= names
+    # the watched `outer` kept its line events for the other tracer too
+    outer_lines = {line for name, event, line in seen if name == "outer" and event == "line"}
+    assert len(outer_lines) >= 4
+
+
 def test_monitoring_backend_records_the_sample_stops(monitoring_run):
     assert monitoring_run["backend"] == "monitoring"
     check_sample_stops(monitoring_run)
@@ -89,12 +112,13 @@ def test_both_backends_give_identical_stop_records(settrace_run, monitoring_run)
 
 
 def test_settrace_backend_restores_the_trace_function_when_the_run_fails():
-    from harness import backends
-    from harness.recorder import Engine
+    from harness.recording import backends
+    from harness.recording.engine import Engine
 
     def previous(frame, event, arg):
         return None
 
+    outer = sys.gettrace()
     sys.settrace(previous)
     try:
         backend = backends.create("settrace", Engine([], None, lambda r: None))
@@ -107,11 +131,11 @@ def test_settrace_backend_restores_the_trace_function_when_the_run_fails():
             backend.stop()
         assert sys.gettrace() is previous
     finally:
-        sys.settrace(None)
+        sys.settrace(outer)
 
 
 def test_choosing_monitoring_below_312_is_a_clear_error():
-    from harness import backends
+    from harness.recording import backends
 
     if sys.version_info >= (3, 12):
         assert backends.choose("monitoring") == "monitoring"
@@ -119,3 +143,5 @@ def test_choosing_monitoring_below_312_is_a_clear_error():
         with pytest.raises(ValueError, match="needs Python 3.12"):
             backends.choose("monitoring")
     assert backends.choose("auto") in ("monitoring", "settrace")
+    with pytest.raises(ValueError, match="choose one of auto, monitoring, settrace"):
+        backends.choose("dtrace")

@@ -1,10 +1,13 @@
-"""Bad input: exit code 2 and one message naming the file, the YAML line, the key and what is
-allowed. Torch-independent checks run before any process starts; the rest where torch is."""
+"""Bad input: one message naming the file, the YAML line, the key and what is allowed (the
+command line prints it after `harness: error:` and exits 2). Checked in this process: loading
+(no torch), then what only the installed torch can tell (a function, a line fragment)."""
 import textwrap
 
 import pytest
 
-from conftest import read_jsonl, run_harness
+from harness import scenario as scenario_mod
+from harness.errors import ScenarioError
+from helpers import ROOT, run_harness
 
 GOOD_MODEL = "  factory: {models}/seed_model.py:CustomModel\n  args: [true]\n"
 
@@ -14,7 +17,7 @@ def write(tmp_path, body, name="s.yaml"):
     path.write_text(textwrap.dedent(body).replace("{models}", str(tmp_path / "models")))
     models = tmp_path / "models"
     models.mkdir(exist_ok=True)
-    (models / "seed_model.py").write_text(open("scenarios/models/seed_model.py").read())
+    (models / "seed_model.py").write_text(open(f"{ROOT}/scenarios/models/seed_model.py").read())
     return path
 
 
@@ -23,16 +26,28 @@ def scenario(breakpoints, extra=""):
             + "breakpoints:\n" + textwrap.dedent(breakpoints))
 
 
+def problem(path) -> str:
+    """The message a scenario gets, as `harness run` would print it, found in this process."""
+    from harness.recording import model_loader
+    from harness.recording.session import resolve_breakpoints
+
+    try:
+        loaded = scenario_mod.load(str(path))
+        try:
+            model_loader.load_factory(loaded.model)
+        except model_loader.ModelLoadError as exc:
+            raise loaded.model_error(str(exc)) from None
+        resolve_breakpoints(loaded)
+    except ScenarioError as exc:
+        return str(exc)
+    raise AssertionError(f"{path} was accepted")
+
+
 def fails(tmp_path, body, *fragments):
-    path = write(tmp_path, body)
-    proc = run_harness("run", str(path), "-o", str(tmp_path / "out.jsonl"))
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    err = proc.stderr
-    assert "Traceback" not in err
-    assert err.startswith("harness: error: ")
+    message = problem(write(tmp_path, body))
     for fragment in fragments:
-        assert fragment in err, err
-    return err
+        assert fragment in message, message
+    return message
 
 
 CASES = {
@@ -99,39 +114,24 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_bad_scenario_exits_2_with_a_located_message(tmp_path, case):
+def test_bad_scenario_gets_a_located_message(tmp_path, torch, case):
     body, fragments = CASES[case]
     fails(tmp_path, body, *fragments)
 
 
-def test_missing_scenario_file_and_no_arguments(tmp_path):
-    proc = run_harness("run", str(tmp_path / "absent.yaml"))
-    assert proc.returncode == 2 and "cannot read the scenario" in proc.stderr
-    proc = run_harness("run")
-    assert proc.returncode == 2 and "--model" in proc.stderr
+@pytest.mark.parametrize("case", ["unknown key, with a suggestion", "function missing in torch",
+                                  "missing factory name"])
+def test_the_command_line_exits_2_with_that_message_and_no_traceback(tmp_path, case):
+    body, fragments = CASES[case]
+    path = write(tmp_path, body)
+    proc = run_harness("run", str(path), "-o", str(tmp_path / "out.jsonl"))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.startswith("harness: error: ") and "Traceback" not in proc.stderr
+    for fragment in fragments:
+        assert fragment in proc.stderr
+    assert not (tmp_path / "out.jsonl").exists()  # bad input: no snapshot
 
 
-def test_bad_command_line_exits_2():
-    assert run_harness("run", "--backend", "dtrace").returncode == 2
-    assert run_harness("nonsense").returncode == 2
-    proc = run_harness("run", "--model", "scenarios/models/seed_model.py:CustomModel",
-                       "--args", "{not: a list}")
-    assert proc.returncode == 2 and "--args must be a YAML list" in proc.stderr
-
-
-def test_absent_local_is_recorded_and_summarised_not_a_crash(tmp_path):
-    path = write(tmp_path, scenario(
-        "  - function: torch.jit._recursive.create_script_module\n"
-        "    at: enter\n    capture: [nn_module, no_such_local]\n"
-        "  - function: torch.jit._recursive.infer_concrete_type_builder.<locals>.infer_type\n"
-        "    when: undefined_name == 1\n"))
-    out = tmp_path / "out.jsonl"
-    proc = run_harness("run", str(path), "-o", str(out))
-    assert proc.returncode == 0, proc.stderr
-    assert "never present in create_script_module: no_such_local" in proc.stdout
-    assert "`when` failed in infer_type (counted as false): NameError" in proc.stdout
-    records = read_jsonl(out)
-    stop = [r for r in records if r["kind"] == "stop"][0]
-    assert stop["absent"] == ["no_such_local"]
-    assert records[-1]["never_present"] == {
-        "torch.jit._recursive.create_script_module": ["no_such_local"]}
+def test_missing_scenario_file(tmp_path):
+    with pytest.raises(ScenarioError, match="cannot read the scenario"):
+        scenario_mod.load(str(tmp_path / "absent.yaml"))

@@ -4,9 +4,9 @@ import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "samples"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "samples"))
 
-from harness.targets import code_lines, match_line, resolve  # noqa: E402
+from harness.recording.targets import code_lines, match_line, resolve  # noqa: E402
 
 
 def test_functions_methods_and_closures_resolve():
@@ -46,3 +46,19 @@ def test_torch_seed_targets_resolve():
     assert closure.code in _recursive.infer_concrete_type_builder.__code__.co_consts
     method = resolve("torch.jit._recursive.ConcreteTypeStore.get_or_create_concrete_type")
     assert method.code.co_name == "get_or_create_concrete_type"
+
+
+def test_a_module_that_fails_on_import_is_a_lookup_error_saying_so(tmp_path, monkeypatch):
+    """Whatever the module a breakpoint names does at import (raise, sys.exit) is bad input
+    reported by name, never the model's failure and never a traceback."""
+    for name, body, fragment in [
+            ("raises_on_import", "raise ValueError('no config')",
+             "importing raises_on_import failed: ValueError: no config"),
+            ("exits_on_import", "import sys\nsys.exit(3)",
+             "importing exits_on_import called sys.exit(3)"),
+            ("imports_missing", "import no_such_dependency_here",
+             "ModuleNotFoundError: No module named 'no_such_dependency_here'")]:
+        (tmp_path / f"{name}.py").write_text(body + "\n")
+        monkeypatch.syspath_prepend(str(tmp_path))
+        with pytest.raises(LookupError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
+            resolve(f"{name}.f")

@@ -1,7 +1,8 @@
 """The value encoding, on plain Python values (no torch needed)."""
 import math
 
-from harness.values import Limits, default_encoder, strip_addresses
+from harness.recording.values import Limits, default_encoder
+from harness.text import strip_addresses
 
 
 def test_scalars_stay_and_odd_floats_are_tagged():
@@ -50,7 +51,7 @@ def test_limits_mark_what_they_cut():
 def test_functions_and_classes_by_qualified_name():
     enc = default_encoder()
     assert enc.encode(strip_addresses) == {"type": "function",
-                                           "name": "harness.values.strip_addresses"}
+                                           "name": "harness.text.strip_addresses"}
     assert enc.encode(int) == {"type": "class", "name": "builtins.int"}
 
 

@@ -1,0 +1,59 @@
+"""Pairing stops by identity and finding what changed in their values, on small snapshots."""
+import json
+
+from harness import snapshot
+from harness.compare import diff, normalized_code, value_changes
+
+HEADER = {"kind": "header", "format": "harness-snapshot", "version": 1,
+          "scenario": {"name": "t", "hash": "0"},
+          "breakpoints": [{"function": "m.f", "at": "return", "capture": ["name", "t"],
+                           "key": ["name"]}]}
+
+
+def stop(i, name, t, subject=""):
+    return {"kind": "stop", "index": i, "function": "m.f", "breakpoint": 0, "event": "return",
+            "line": 10 + i, "call": i, "parent": None, "depth": 0, "subject": subject,
+            "locals": {"name": name, "t": t}}
+
+
+def snap(stops, path="x"):
+    lines = [json.dumps(HEADER)] + [json.dumps(s) for s in stops]
+    lines.append(json.dumps({"kind": "end", "outcome": "ok", "stops": len(stops)}))
+    return snapshot.parse(lines, path)
+
+
+def test_stops_pair_by_key_and_module_not_by_position():
+    a = snap([stop(0, "w", 1), stop(1, "b", 2), stop(2, "w", 3, subject="fc")])
+    b = snap([stop(0, "b", 2), stop(1, "w", 1), stop(2, "w", 4, subject="fc")])
+    report = diff(a, b)
+    assert report.paired == 3 and report.counts["changed"] == 1
+    (change,) = report.functions["m.f"].changed
+    assert change.identity == "return fc name=w"
+    assert [(v.path, v.a, v.b) for v in change.changes] == [("t", 3, 4)]
+
+
+def test_unpaired_stops_are_only_on_one_side():
+    report = diff(snap([stop(0, "w", 1), stop(1, "x", 1)]), snap([stop(0, "w", 1)]))
+    fr = report.functions["m.f"]
+    assert [s.identity for s in fr.only_a] == ["return <root> name=x"] and not fr.only_b
+    assert not report.equal and report.counts["only_a"] == 1
+
+
+def test_value_changes_go_down_to_the_nested_field():
+    a = {"type": "dict", "items": [["k", {"type": "InferredType", "success": True,
+                                          "jit_type": "int"}]]}
+    b = {"type": "dict", "items": [["k", {"type": "InferredType", "success": True,
+                                          "jit_type": "float"}]]}
+    assert [(c.path, c.a, c.b) for c in value_changes(a, b, "x")] == \
+        [("x[k].jit_type", "int", "float")]
+    sa, sb = {"type": "set", "items": [1, 2]}, {"type": "set", "items": [2, 3]}
+    assert [(c.path, c.a, c.b) for c in value_changes(sa, sb)] == \
+        [("{-}", 1, "<absent>"), ("{+}", "<absent>", 3)]
+    assert value_changes({"type": "list", "items": [1]}, {"type": "tuple", "items": [1]})
+
+
+def test_reformatting_is_not_a_code_change():
+    one = "def f(x):\n    '''doc'''\n    return x + 1  # add\n"
+    two = 'def f(x):\n    """Other doc."""\n    return (x +\n            1)\n'
+    assert normalized_code(one) == normalized_code(two)
+    assert normalized_code("def f(:") is None
