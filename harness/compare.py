@@ -16,10 +16,10 @@ import difflib
 import json
 import textwrap
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional, Tuple
 
-from .records import Source, Stop, Tag, local_ref, path_label, tag_of
+from .records import Source, Stop, Tag, path_label
 from .snapshot import Snapshot, key_label
 
 HEADER_FIELDS = ("torch", "python", "backend", "optimize", "hashseed")
@@ -35,12 +35,14 @@ class StopRef:
     key: Tuple[Tuple[str, Any], ...]  # the breakpoint's key locals and their values
     locals: Dict[str, Any] = field(compare=False, hash=False)
     absent: Optional[List[str]] = field(default=None, compare=False, hash=False)
+    hint: str = field(default="", compare=False, hash=False)  # tells it from its look-alikes
 
     @property
     def identity(self) -> str:
-        """`return custom_layer1 name=weights`: what pairs it with its twin."""
+        """`return custom_layer1 name=weights`: what pairs it with its twin, and, where other
+        stops share that, what tells them apart (`name='weights'`, or `2 of 5`)."""
         return f"{self.event} {path_label(self.subject)}" + "".join(
-            f" {k}={v}" for k, v in self.key)
+            f" {k}={v}" for k, v in self.key) + self.hint
 
     def to_data(self) -> dict:
         return {"index": self.index, "identity": self.identity, "locals": self.locals}
@@ -86,6 +88,8 @@ class DiffReport:
     warnings: Tuple[List[str], List[str]] = ([], [])  # only in A, only in B
     outcome: Optional[Tuple[Any, Any]] = None
     paired: int = 0
+    # the value encodings of A and B, when they differ: values are then not compared
+    encoding: Optional[Tuple[int, int]] = None
 
     @property
     def counts(self) -> Dict[str, int]:
@@ -104,7 +108,8 @@ class DiffReport:
         c = self.counts
         # The header's torch and Python versions are context, not a difference in the walk.
         return not (c["only_a"] or c["only_b"] or c["changed"] or c["sources"]
-                    or self.warnings[0] or self.warnings[1] or self.outcome or self.scenario)
+                    or self.warnings[0] or self.warnings[1] or self.outcome or self.scenario
+                    or self.encoding)
 
     def to_data(self) -> dict:
         return {
@@ -127,6 +132,8 @@ class DiffReport:
             "warnings": {"only_a": self.warnings[0], "only_b": self.warnings[1]},
             "outcome": None if self.outcome is None else
             {"a": self.outcome[0], "b": self.outcome[1]},
+            "encoding": None if self.encoding is None else
+            {"a": self.encoding[0], "b": self.encoding[1]},
         }
 
 
@@ -157,7 +164,33 @@ def _index(snap: Snapshot) -> "OrderedDict[Identity, List[StopRef]]":
     for stop in snap.stops:
         ident, ref = _ref(snap, stop)
         out.setdefault(ident, []).append(ref)
+    for ident, refs in out.items():
+        if len(refs) > 1:
+            out[ident] = _with_hints(refs)
     return out
+
+
+def _with_hints(refs: List[StopRef]) -> List[StopRef]:
+    """Stops that share an identity (a breakpoint without `key`, several stops in one module)
+    pair in order; each is told apart by the first captured value that differs between all of
+    them (`name='weights'`), else by its place among them (`2 of 5`)."""
+    names = [n for n in refs[0].locals if n not in ("return", "raise")]
+    for name in names:
+        labels = [_hint_value(r.locals.get(name)) for r in refs]
+        if None not in labels and len(set(labels)) == len(labels):
+            return [replace(r, hint=f" {name}={label}") for r, label in zip(refs, labels)]
+    return [replace(r, hint=f" ({i} of {len(refs)})") for i, r in enumerate(refs, 1)]
+
+
+def _hint_value(value: Any) -> Optional[str]:
+    if isinstance(value, (str, int, float, bool)) and len(repr(value)) <= 40:
+        return repr(value)
+    if isinstance(value, dict):
+        if isinstance(value.get("path"), str):
+            return f"<{path_label(value['path'])}>"
+        if isinstance(value.get("name"), str) and len(value["name"]) <= 60:
+            return value["name"]
+    return None
 
 
 # -- values -----------------------------------------------------------------------------------
@@ -220,30 +253,6 @@ def _set_changes(a_items: list, b_items: list, path: str) -> List[ValueChange]:
     return out
 
 
-def return_as_references(captured: dict) -> Any:
-    """A stop's return value with each tuple item that repeats a captured local replaced by
-    a reference to it. `infer_type` returns `(attr_type, inferred)`: showing or diffing both
-    the locals and the return would say everything twice."""
-    value = captured.get("return")
-    if tag_of(value) != Tag.TUPLE:
-        return value
-    items = []
-    for item in value["items"]:
-        same = [n for n, v in captured.items() if n != "return" and v == item]
-        items.append(local_ref(same[0]) if same else item)
-    return {**value, "items": items}
-
-
-def echoed_return(captured: dict) -> Optional[List[str]]:
-    """The captured locals that the return value only repeats, or None if it says more."""
-    value = return_as_references(captured)
-    if tag_of(value) == Tag.LOCAL:
-        return [value["name"]]
-    if tag_of(value) == Tag.TUPLE and all(tag_of(i) == Tag.LOCAL for i in value["items"]):
-        return [i["name"] for i in value["items"]]
-    return None
-
-
 # -- the whole report -------------------------------------------------------------------------
 def diff(a: Snapshot, b: Snapshot) -> DiffReport:
     report = DiffReport(a=a.path, b=b.path)
@@ -253,6 +262,10 @@ def diff(a: Snapshot, b: Snapshot) -> DiffReport:
     if a.header.scenario.name != b.header.scenario.name:
         report.scenario = (a.header.scenario.name, b.header.scenario.name)
 
+    ea, eb = a.header.encoding_version, b.header.encoding_version
+    if ea != eb:  # a change in the harness's encoding must not read as a change in torch
+        report.encoding = (ea, eb)
+
     ia, ib = _index(a), _index(b)
     for ident in list(ia) + [i for i in ib if i not in ia]:
         function = ident[0]
@@ -260,7 +273,9 @@ def diff(a: Snapshot, b: Snapshot) -> DiffReport:
         left, right = ia.get(ident, []), ib.get(ident, [])
         for x, y in zip(left, right):
             report.paired += 1
-            changes = value_changes(_compared(x.locals), _compared(y.locals))
+            if report.encoding:
+                continue
+            changes = value_changes(x.locals, y.locals)
             if x.absent != y.absent:
                 changes.append(ValueChange("(absent)", x.absent, y.absent))
             if changes:
@@ -279,14 +294,6 @@ def diff(a: Snapshot, b: Snapshot) -> DiffReport:
     if oa != ob:
         report.outcome = (oa, ob)
     return report
-
-
-def _compared(captured: dict) -> dict:
-    """Locals as compared: the parts of a return value that repeat captured locals stand as
-    references to them, so a change is reported once, at the local, not again at `return`."""
-    if "return" not in captured:
-        return captured
-    return {**captured, "return": return_as_references(captured)}
 
 
 def compare_sources(src_a: Source, src_b: Source) -> SourceChange:

@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 FORMAT = "harness-snapshot"
 FORMAT_VERSION = 1  # the record layout; a reader refuses a newer one
-ENCODING_VERSION = 1  # the value encoding; diff refuses to compare values across two of them
+ENCODING_VERSION = 2  # the value encoding; diff refuses to compare values across two of them
 
 # The deepest nesting a value may have in a file: the encoder writes far less (see Limits in
 # recording/values.py); deeper means a file not written by the harness.

@@ -11,12 +11,13 @@ errors. Nothing here prints, and no record holds a live frame.
 """
 from __future__ import annotations
 
+import bdb
 import hashlib
 import types
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Protocol, Set, Tuple
 
-from ..records import Source, Stop, local_ref
+from ..records import Source, Stop, Tag, local_ref
 from ..scenario import Breakpoint
 from .observer import RunObserver
 from .paths import relative_file
@@ -28,6 +29,34 @@ SUBJECT_ARGS = ("nn_module", "obj", "mod", "module", "self")
 SUBJECT_SEARCH_DEPTH = 8  # callers looked at when no enclosing target call names a module
 
 Sink = Callable[[Any], None]
+PASS_THROUGH = (bdb.BdbQuit,)  # an Exception, but the debugger's way to stop the run
+
+
+def _guarded(event: Callable) -> Callable:
+    """An engine event that halts the recording on a fault of the harness's own (see the
+    events below), instead of raising it into torch."""
+    def guarded(self: "Engine", *args: Any) -> None:
+        if self.failure is not None:
+            return
+        try:
+            event(self, *args)
+        except PASS_THROUGH:
+            raise
+        except Exception as exc:
+            self.failure = exc
+
+    guarded.__name__ = event.__name__
+    guarded.__doc__ = event.__doc__
+    return guarded
+
+
+class Probe(Protocol):
+    """The harness's own watch on a torch function (to name modules, to diagnose a failure):
+    told when a call of it starts and ends, it writes no stop."""
+
+    def enter(self, frame: Any) -> None: ...
+
+    def leave(self, frame: Any, value: Any, raised: Optional[BaseException]) -> None: ...
 
 
 def _is_plain(value: Any) -> bool:
@@ -73,14 +102,17 @@ class _Tally:
 class Engine:
     def __init__(self, breakpoints: List[WatchedBreakpoint], encoder: Encoder, sink: Sink,
                  observer: Optional[RunObserver] = None,
-                 is_subject: Callable[[Any], bool] = lambda v: False):
+                 is_subject: Callable[[Any], bool] = lambda v: False,
+                 probes: Optional[Dict[types.CodeType, List[Probe]]] = None):
         self.encoder, self.sink, self.is_subject = encoder, sink, is_subject
         self.observer = observer or RunObserver()
         self.breakpoints = sorted(breakpoints, key=lambda bp: bp.index)  # scenario order
         self.by_code: Dict[types.CodeType, List[WatchedBreakpoint]] = {}
         for bp in breakpoints:
             self.by_code.setdefault(bp.target.code, []).append(bp)
-        self.codes: Set[types.CodeType] = set(self.by_code)
+        self.probes: Dict[types.CodeType, List[Probe]] = probes or {}
+        self.codes: Set[types.CodeType] = set(self.by_code) | set(self.probes)
+        self.failure: Optional[Exception] = None  # the harness's own fault, if one halted it
         self.lines: Dict[types.CodeType, Set[int]] = {
             code: {bp.line for bp in bps if bp.line is not None}
             for code, bps in self.by_code.items()}
@@ -93,6 +125,10 @@ class Engine:
     # -- what observers and the session may ask --------------------------------------------
     def watches(self, code: types.CodeType) -> bool:
         return code in self.codes
+
+    def is_target(self, code: types.CodeType) -> bool:
+        """A scenario breakpoint's function (not only one the harness watches for itself)."""
+        return code in self.by_code
 
     def encode(self, value: Any) -> Any:
         return self.encoder.encode(value)
@@ -115,7 +151,45 @@ class Engine:
                 "when_errors": dict(tally.when_errors)}
 
     # -- backend-facing events --------------------------------------------------------------
+    # Each is guarded: a fault of the harness's own (a bug, a snapshot that cannot be
+    # written) must never surface inside torch, where it would read as the model failing. It
+    # halts the recording instead (`failure`), torch runs on unobserved, and the session
+    # reports it once the scripting is over. Stop requests (Ctrl-C, a signal, the debugger's
+    # quit) pass through: they are meant to stop the run.
+    @_guarded
     def on_enter(self, code: types.CodeType, frame: Any) -> None:
+        probes = self.probes.get(code)
+        if probes:
+            for probe in probes:
+                probe.enter(frame)
+        if code in self.by_code:
+            self._enter(code, frame)
+
+    @_guarded
+    def on_line(self, code: types.CodeType, frame: Any, line: int) -> None:
+        call = self._current(frame)
+        if call is not None:
+            self._stop(call, "line", frame, None, line=line)
+
+    def on_return(self, code: types.CodeType, frame: Any, value: Any) -> None:
+        self._leave(code, frame, "return", value)
+
+    def on_unwind(self, code: types.CodeType, frame: Any, exc: BaseException) -> None:
+        self._leave(code, frame, "raise", exc)
+
+    @_guarded
+    def _leave(self, code: types.CodeType, frame: Any, how: str, value: Any) -> None:
+        probes = self.probes.get(code)
+        if probes:
+            for probe in probes:
+                probe.leave(frame, value if how == "return" else None,
+                            value if how == "raise" else None)
+        if code in self.by_code:
+            call = self._pop(frame)
+            if call is not None:
+                self._stop(call, "return", frame, {how: value})
+
+    def _enter(self, code: types.CodeType, frame: Any) -> None:
         if code not in self._sources_written:
             self._write_source(code)
         parent = self.stack[-1] if self.stack else None
@@ -125,21 +199,6 @@ class Engine:
         self.calls += 1
         self.stack.append(call)
         self._stop(call, "enter", frame, None)
-
-    def on_line(self, code: types.CodeType, frame: Any, line: int) -> None:
-        call = self._current(frame)
-        if call is not None:
-            self._stop(call, "line", frame, None, line=line)
-
-    def on_return(self, code: types.CodeType, frame: Any, value: Any) -> None:
-        call = self._pop(frame)
-        if call is not None:
-            self._stop(call, "return", frame, {"return": value})
-
-    def on_unwind(self, code: types.CodeType, frame: Any, exc: BaseException) -> None:
-        call = self._pop(frame)
-        if call is not None:
-            self._stop(call, "return", frame, {"raise": exc})
 
     # -- internals --------------------------------------------------------------------------
     def _current(self, frame: Any) -> Optional[_Call]:
@@ -204,6 +263,10 @@ class Engine:
         except Exception as exc:  # a local the condition names is absent here: no stop
             self._tally.when_errors.setdefault(bp.spec.function, f"{type(exc).__name__}: {exc}")
             return False
+        except SystemExit as exc:  # the condition itself called sys.exit: say so, go on
+            self._tally.when_errors.setdefault(bp.spec.function,
+                                               f"it called sys.exit({exc.code!r})")
+            return False
 
     def _record(self, bp: WatchedBreakpoint, call: _Call, event: str, frame: Any,
                 f_locals: dict, extra: Optional[dict]) -> Stop:
@@ -226,10 +289,29 @@ class Engine:
         return stop
 
     def _encode_extra(self, value: Any, names: List[str], f_locals: dict) -> Any:
-        """The return value; when it is one of the captured locals, a reference to that local."""
-        for name in names:
-            if name in f_locals and f_locals[name] is value and not _is_plain(value):
-                return local_ref(name)
+        """The return value (or what was raised). Where it is, or a tuple or list holds, the
+        very object a captured local holds, that part is a reference to the local: made here,
+        by identity, and never for plain values (`True` returned is `True`, whichever local
+        happens to equal it)."""
+        captured = [(n, f_locals[n]) for n in names if n in f_locals]
+
+        def ref(item: Any) -> Optional[dict]:
+            if _is_plain(item):
+                return None
+            for name, local in captured:
+                if local is item:
+                    return local_ref(name)
+            return None
+
+        whole = ref(value)
+        if whole is not None:
+            return whole
+        if type(value) in (tuple, list) and len(value) <= self.encoder.limits.items:
+            parts = [ref(item) for item in value]
+            if any(part is not None for part in parts):
+                return {"type": Tag.TUPLE if type(value) is tuple else Tag.LIST,
+                        "items": [part if part is not None else self.encoder.encode(item, 1)
+                                  for part, item in zip(parts, value)]}
         return self.encoder.encode(value)
 
     def _count(self, bp: WatchedBreakpoint, captured: dict, absent: List[str]) -> None:

@@ -58,7 +58,15 @@ def tensor_digest(t: "torch.Tensor") -> str | None:
 def _module(m: "torch.nn.Module", enc: Encoder, depth: int) -> dict:
     if isinstance(m, torch.jit.ScriptModule):
         return _script_module(m, enc, depth)
-    return {"type": Tag.NN_MODULE, "class": type_name(type(m)), "path": enc.name_of(m)}
+    path = enc.name_of(m)
+    if path is None:  # no model path (made inside torch, or held outside the tree)
+        path = enc.unnamed_label(type(m).__name__)
+        enc.name_object(m, path)
+    out = {"type": Tag.NN_MODULE, "class": type_name(type(m)), "path": path}
+    also = enc.aliases_of(m)
+    if also:
+        out["also"] = list(also)
+    return out
 
 
 def _script_module(m: Any, enc: Encoder, depth: int) -> dict:
@@ -124,8 +132,18 @@ def install(enc: Encoder) -> Encoder:
     return enc
 
 
-def name_model(enc: Encoder, model: "torch.nn.Module") -> None:
-    """Name every module of the model by its path (`layer2.0`; the root is "")."""
-    for path, module in model.named_modules(remove_duplicate=False):
+def name_model(enc: Encoder, model: Any) -> None:
+    """Name every module of the model by its path (`layer2.0`; the root is ""). A model that is
+    not a module, or one not initialised (no `super().__init__()`), is left for torch to judge:
+    its own error is the one the user must see."""
+    if not isinstance(model, torch.nn.Module):
+        return
+    try:
+        named = list(model.named_modules(remove_duplicate=False))
+    except Exception:
+        named = [("", model)]
+    for path, module in named:
         if enc.name_of(module) is None:
             enc.name_object(module, path)
+        else:  # used at two places: the first path names it, the others are kept too
+            enc.add_alias(module, path)

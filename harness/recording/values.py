@@ -8,8 +8,10 @@ then by duck-typed predicates. The rules, which the README documents as the valu
   set items are sorted so that hash order never shows; dict items are [key, value] pairs.
 - Every other value is an object with a "type" and its own fields.
 - An int equal to the id() of a named object (a module of the model) becomes
-  {"type": "id", "of": "<its path>"}: `memo` dicts keyed by id() read as model paths and no
-  id() value ever lands in a snapshot. Memory addresses are cut out of every repr.
+  {"type": "id", "of": "<its path>"}: `memo` dicts keyed by id() read as model paths. An
+  address-sized int key of an unknown object gets a numbered label instead, so no id() value
+  ever lands in a snapshot. Memory addresses are cut out of every repr, and the machine's path
+  prefixes out of every string (`recording/paths.py`).
 - Depth, length and size are bounded; what is cut says so with "truncated".
 
 Nothing here imports torch: torch's encoders live in `torch_values` and register themselves.
@@ -25,8 +27,11 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..records import Tag
 from ..text import strip_addresses
+from .paths import relative_paths_in
 
 EncodeFn = Callable[[Any, "Encoder", int], Any]
+
+ADDRESS_SIZED = 2 ** 32  # CPython's id() is an address: any int key this large may be one
 
 def type_name(tp: type) -> str:
     module = getattr(tp, "__module__", None) or ""
@@ -48,6 +53,10 @@ class Encoder:
     def __init__(self, limits: Limits = Limits()):
         self.limits = limits
         self.names: Dict[int, str] = {}  # id(obj) -> a stable name for obj (its model path)
+        self._keep: List[Any] = []  # named objects, kept alive so that no id() is reused
+        self.aliases: Dict[int, List[str]] = {}  # id(obj) -> its other names
+        self._unknown_ids: Dict[int, str] = {}
+        self._unnamed = 0
         self._by_type: Dict[type, EncodeFn] = {}
         self._by_predicate: List[Tuple[Callable[[Any], bool], EncodeFn]] = []
 
@@ -60,9 +69,37 @@ class Encoder:
 
     def name_object(self, obj: Any, name: str) -> None:
         self.names[id(obj)] = name
+        self._keep.append(obj)
+
+    def add_alias(self, obj: Any, name: str) -> None:
+        """Another name of a named object (a module used at two places in the model)."""
+        if self.names.get(id(obj)) != name:
+            self.aliases.setdefault(id(obj), []).append(name)
+
+    def aliases_of(self, obj: Any) -> List[str]:
+        return self.aliases.get(id(obj), [])
 
     def name_of(self, obj: Any) -> Optional[str]:
         return self.names.get(id(obj))
+
+    def unnamed_label(self, class_name: str) -> str:
+        """A name for an object with no model path: numbered in the order met, so the same
+        run after run."""
+        self._unnamed += 1
+        return f"(unnamed {class_name} #{self._unnamed})"
+
+    def id_label(self, value: int) -> Optional[dict]:
+        """An id() as data: the named object's path, else None."""
+        named = self.names.get(value)
+        return {"type": Tag.ID, "of": named} if named is not None else None
+
+    def unknown_id(self, value: int) -> dict:
+        """An address-sized dict key of an object never named: a numbered label, never the
+        address itself."""
+        label = self._unknown_ids.get(value)
+        if label is None:
+            label = self._unknown_ids[value] = f"(unknown object #{len(self._unknown_ids) + 1})"
+        return {"type": Tag.ID, "of": label}
 
     # -- encoding ---------------------------------------------------------------------------
     def encode(self, value: Any, depth: int = 0) -> Any:
@@ -75,8 +112,7 @@ class Encoder:
         if value is None or isinstance(value, bool):
             return value
         if type(value) is int:
-            named = self.names.get(value)
-            return {"type": Tag.ID, "of": named} if named is not None else value
+            return self.id_label(value) or value
         if type(value) is float:
             return value if math.isfinite(value) else {"type": Tag.FLOAT, "value": repr(value)}
         if type(value) is str:
@@ -100,6 +136,7 @@ class Encoder:
 
     # -- helpers encoders share -------------------------------------------------------------
     def string(self, text: str) -> Any:
+        text = relative_paths_in(text)
         if len(text) <= self.limits.string:
             return text
         return {"type": Tag.STR, "value": text[: self.limits.string], "truncated": len(text)}
@@ -109,7 +146,7 @@ class Encoder:
             text = repr(value)
         except Exception as exc:
             text = f"<repr failed: {type(exc).__name__}>"
-        text = strip_addresses(text)
+        text = relative_paths_in(strip_addresses(text))
         out = {"type": type_name(type(value)), "repr": text[: self.limits.repr]}
         if len(text) > self.limits.repr:
             out["truncated"] = len(text)
@@ -151,12 +188,23 @@ def _dict(value: dict, enc: Encoder, depth: int) -> dict:
     pairs = list(value.items())
     out = {
         "type": Tag.DICT,
-        "items": [[enc.encode(k, depth + 1), enc.encode(v, depth + 1)]
+        "items": [[_key(k, v, enc, depth), enc.encode(v, depth + 1)]
                   for k, v in pairs[: enc.limits.items]],
     }
     if len(pairs) > enc.limits.items:
         out["truncated"] = len(pairs)
     return out
+
+
+def _key(key: Any, value: Any, enc: Encoder, depth: int) -> Any:
+    """A dict key; an address-sized int keying an object (`memo`) is an id(), never written."""
+    if type(key) is int and key >= ADDRESS_SIZED:
+        named = enc.id_label(key)
+        if named is not None:
+            return named
+        if not (value is None or isinstance(value, (bool, int, float, str))):
+            return enc.unknown_id(key)
+    return enc.encode(key, depth + 1)
 
 
 def _qualified(kind: str) -> EncodeFn:
@@ -173,7 +221,11 @@ def _bytes(value, enc: Encoder, depth: int) -> dict:
 
 
 def _exception(value: BaseException, enc: Encoder, depth: int) -> dict:
-    return {"type": type_name(type(value)), "message": enc.string(strip_addresses(str(value)))}
+    try:
+        text = str(value)
+    except Exception as exc:  # a broken __str__ of a model's own exception
+        text = f"<str() failed: {type(exc).__name__}>"
+    return {"type": type_name(type(value)), "message": enc.string(strip_addresses(text))}
 
 
 def is_annotation(value: Any) -> bool:

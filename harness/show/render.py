@@ -14,7 +14,6 @@ import sys
 from collections import Counter
 from typing import IO, Any, Callable, Dict, Iterable, List, Optional
 
-from ..compare import echoed_return
 from ..diagnosis import typed_stops
 from ..records import End, Stop, Tag, path_label, tag_of
 from ..text import safe, safe_line
@@ -169,10 +168,8 @@ def stop_line(stop: Stop, style: Style, width: int = SHORT_WIDTH) -> str:
 
 
 def short_local(name: str, value: Any, captured: dict, width: int = SHORT_WIDTH) -> str:
-    """A return value that only repeats captured locals is shown by their names."""
-    echoes = echoed_return(captured) if name == "return" else None
-    if echoes is not None and tag_of(value) == Tag.TUPLE:
-        return "(" + ", ".join(echoes) + ")"
+    """A captured value on one line. (A return value that is, or holds, a captured local
+    holds a reference to it, made when the stop was recorded: `(<attr_type>, True)`.)"""
     return short(value, width)
 
 

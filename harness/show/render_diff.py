@@ -16,6 +16,12 @@ def diff_lines(report: DiffReport, style: Style, label_a: str = "A",
              style.bold(f"     {label_b}: {safe_line(report.b)}")]
     for name, (a, b) in report.header.items():
         lines.append(f"{name}: {safe_line(str(a))} → {safe_line(str(b))}")
+    if report.encoding:
+        lines.append(style.yellow(
+            f"values not compared: {label_a} was recorded with value encoding "
+            f"{report.encoding[0]} and {label_b} with {report.encoding[1]}, so their values "
+            "differ in form, not necessarily in torch; record both with one harness version "
+            "to compare them"))
     if report.scenario:
         lines.append(style.yellow(f"scenario: {safe_line(str(report.scenario[0]))} → "
                                   f"{safe_line(str(report.scenario[1]))} "
@@ -65,6 +71,11 @@ def diff_lines(report: DiffReport, style: Style, label_a: str = "A",
 
 def summary_line(report: DiffReport, label_a: str = "A", label_b: str = "B") -> str:
     c = report.counts
+    if report.encoding:
+        return (f"not comparable: value encodings {report.encoding[0]} and "
+                f"{report.encoding[1]}; {c['paired']} stops paired, {c['only_a']} only in "
+                f"{label_a}, {c['only_b']} only in {label_b}, {c['sources']} sources with "
+                "changed code")
     if report.equal:
         note = f" ({c['reformatted']} sources reformatted only)" if c["reformatted"] else ""
         return f"equal: {c['paired']} stops paired, no differences{note}"

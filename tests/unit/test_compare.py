@@ -57,3 +57,39 @@ def test_reformatting_is_not_a_code_change():
     two = 'def f(x):\n    """Other doc."""\n    return (x +\n            1)\n'
     assert normalized_code(one) == normalized_code(two)
     assert normalized_code("def f(:") is None
+
+
+def test_snapshots_of_two_value_encodings_are_not_compared_value_by_value():
+    from harness.show.render_diff import diff_text
+
+    old = dict(HEADER)  # written before the encoding was recorded: encoding 1
+    new = dict(HEADER, encoding=2)
+    a = snapshot.parse([json.dumps(old), json.dumps(stop(0, "w", 1))], "old")
+    b = snapshot.parse([json.dumps(new), json.dumps(stop(0, "w", 2))], "new")
+    report = diff(a, b)
+    assert report.encoding == (1, 2) and not report.equal
+    assert report.counts["changed"] == 0 and report.paired == 1
+    text = diff_text(report)
+    assert "values not compared: A was recorded with value encoding 1 and B with 2" in text
+    assert text.splitlines()[-1].startswith("not comparable: value encodings 1 and 2")
+
+
+def test_stops_without_a_key_are_told_apart_in_the_report():
+    nokey = dict(HEADER, breakpoints=[{"function": "m.f", "at": "return",
+                                       "capture": ["name", "t"]}])
+    a = snapshot.parse([json.dumps(nokey)] + [json.dumps(stop(i, n, 1))
+                                              for i, n in enumerate("xyz")])
+    b = snapshot.parse([json.dumps(nokey)] + [json.dumps(stop(i, n, 1 + (n == "y")))
+                                              for i, n in enumerate("xyz")])
+    (change,) = diff(a, b).functions["m.f"].changed
+    assert change.identity == "return <root> name='y'"
+    varies = [stop(i, "x", i) for i in range(3)]  # the first local that tells them apart
+    a = snapshot.parse([json.dumps(nokey)] + [json.dumps(s) for s in varies])
+    b = snapshot.parse([json.dumps(nokey)] + [json.dumps(s) for s in varies[:2]])
+    (only,) = diff(a, b).functions["m.f"].only_a
+    assert only.identity == "return <root> t=2"
+    same = [stop(i, "x", 0) for i in range(3)]  # nothing tells them apart but their place
+    a = snapshot.parse([json.dumps(nokey)] + [json.dumps(s) for s in same])
+    b = snapshot.parse([json.dumps(nokey)] + [json.dumps(s) for s in same[:2]])
+    (only,) = diff(a, b).functions["m.f"].only_a
+    assert only.identity == "return <root> (3 of 3)"
