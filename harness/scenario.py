@@ -13,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 import keyword
+import math
 import os
 import re
+import stat
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, Optional, Tuple
 
@@ -27,7 +29,8 @@ TOP_KEYS = ("version", "name", "description", "model", "breakpoints")
 MODEL_KEYS = ("factory", "args", "kwargs", "seed")
 BREAKPOINT_KEYS = ("function", "at", "capture", "when", "key")
 LINE_KEYS = ("line", "occurrence")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+MAX_SEED = 2 ** 64 - 1
 
 Lines = Dict[Tuple, int]  # path of keys/indices in the YAML -> its line (1-based)
 
@@ -98,31 +101,84 @@ class Scenario:
 
 
 # -- reading ----------------------------------------------------------------------------------
+MAX_FILE_BYTES = 1024 * 1024  # a scenario is a page of YAML; more is not one
+MAX_NODES = 20000  # YAML nodes after aliases are expanded: an alias bomb stops here
+
+
 def load(path: str) -> Scenario:
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as exc:
-        raise ScenarioError(f"cannot read the scenario: {exc.strerror}", file=path) from None
+    text = _read(path)
     data, lines = _parse_yaml(text, path)
     return from_data(data, base_dir=os.path.dirname(os.path.abspath(path)), file=path, lines=lines)
+
+
+def _read(path: str) -> str:
+    try:
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            raise ScenarioError("is a folder, not a scenario file", file=path)
+        if not stat.S_ISREG(st.st_mode):
+            raise ScenarioError("is not a regular file (a pipe or a device); a scenario is a "
+                                ".yaml file", file=path)
+        if st.st_size > MAX_FILE_BYTES:
+            raise ScenarioError(f"is {st.st_size} bytes; a scenario is at most "
+                                f"{MAX_FILE_BYTES} bytes", file=path)
+        with open(path, "rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(f"cannot read the scenario: {exc.strerror}", file=path) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - raw.rfind(b"\n", 0, exc.start)
+        raise ScenarioError(f"not UTF-8 text (byte {raw[exc.start]:#04x} at column {column})",
+                            file=path, line=line) from None
 
 
 def _parse_yaml(text: str, path: str) -> Tuple[Any, Lines]:
     import yaml
 
+    loader = None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        loader = yaml.SafeLoader(text)
+        node = loader.get_single_node()
+        if node is not None:
+            _check_size(node, path)
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         raise ScenarioError(f"not valid YAML: {problem}", file=path,
                             line=mark.line + 1 if mark else None) from None
+    except RecursionError:
+        raise ScenarioError("not a scenario: the YAML is nested too deeply", file=path) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
     lines: Lines = {}
     if node is not None:
         _collect_lines(node, (), lines, path)
     return data, lines
+
+
+def _check_size(root: Any, path: str) -> None:
+    """Refuse YAML whose aliases expand to more nodes than a scenario could need (a "billion
+    laughs" file is a few lines that expand to billions), before anything walks it."""
+    import yaml
+
+    count, stack = 0, [root]
+    while stack:
+        node = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise ScenarioError(f"not a scenario: its YAML expands to more than {MAX_NODES} "
+                                "values (aliases that refer to aliases?)", file=path,
+                                line=root.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.extend((key, value))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
 
 
 def _collect_lines(node: Any, path: Tuple, lines: Lines, file: str) -> None:
@@ -239,9 +295,40 @@ def _model(check: _Checker, raw: Any, base_dir: str) -> ModelSpec:
                                               "module name")
     args = check.typed(spec.get("args", []), path + ("args",), (list,), "a list")
     kwargs = check.typed(spec.get("kwargs", {}), path + ("kwargs",), (dict,), "a mapping")
+    _json_data(check, args, path + ("args",))
+    _json_data(check, kwargs, path + ("kwargs",))
+    if any(not isinstance(k, str) or not k.isidentifier() for k in kwargs):
+        bad = next(k for k in kwargs if not isinstance(k, str) or not k.isidentifier())
+        raise check.fail(path + ("kwargs",), f"keys must be argument names; got {bad!r}")
     seed = check.typed(spec.get("seed", 0), path + ("seed",), (int,), "an integer")
+    if not 0 <= seed <= MAX_SEED:
+        raise check.fail(path + ("seed",), f"must be between 0 and {MAX_SEED} (what "
+                                           f"torch.manual_seed takes); got {seed}")
     return ModelSpec(factory=factory, file=file, module=module, attr=attr, args=tuple(args),
                      kwargs=dict(kwargs), seed=seed, line=check.lines.get(path + ("factory",)))
+
+
+def _json_data(check: _Checker, value: Any, path: Tuple) -> None:
+    """Model arguments travel to the recording process as JSON: only JSON data is allowed
+    (YAML's dates, !!set, !!binary and the like are refused by name, with where they are)."""
+    stack = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if item is None or isinstance(item, (bool, int, str)):
+            continue
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                raise check.fail(where, f"must be a finite number; got {item}")
+        elif isinstance(item, list):
+            stack.extend((x, where + (i,)) for i, x in enumerate(item))
+        elif isinstance(item, dict):
+            for k, x in item.items():
+                if not isinstance(k, str):
+                    raise check.fail(where, f"keys must be strings; got {_kind(k)}")
+                stack.append((x, where + (k,)))
+        else:
+            raise check.fail(where, "must be plain data (a string, number, true/false, null, "
+                                    f"list or mapping); got {type(item).__name__} {item!r:.60}")
 
 
 def _breakpoint(check: _Checker, raw: Any, path: Tuple) -> Breakpoint:
@@ -255,6 +342,12 @@ def _breakpoint(check: _Checker, raw: Any, path: Tuple) -> Breakpoint:
     at = _at(check, spec.get("at", "return"), path + ("at",))
     capture = _names(check, spec.get("capture", []), path + ("capture",), allow_star=True)
     key = _names(check, spec.get("key", []), path + ("key",), allow_star=False)
+    if "*" not in capture:
+        for i, name in enumerate(key):
+            if name not in capture:
+                raise check.fail(path + ("key", i), f"{name!r} is not captured, so it cannot "
+                                                     "tell stops apart; add it to capture "
+                                                     f"(capture: {list(capture)})")
     when = spec.get("when")
     if when is not None:
         check.typed(when, path + ("when",), (str,), "a Python expression on the frame's locals")

@@ -33,3 +33,18 @@ def failing_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("failing") / "failing.jsonl"
     proc = run_harness("run", "scenarios/failing_attribute.yaml", "-o", str(out))
     return proc, read_jsonl(out)
+
+
+def _hypothesis_profiles():
+    try:
+        from hypothesis import HealthCheck, settings
+    except ImportError:
+        return
+    quick = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                       HealthCheck.too_slow])
+    settings.register_profile("ci", max_examples=200, **quick)
+    settings.register_profile("thorough", max_examples=2000, **quick)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+_hypothesis_profiles()

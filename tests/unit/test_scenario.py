@@ -135,3 +135,90 @@ def test_the_command_line_exits_2_with_that_message_and_no_traceback(tmp_path, c
 def test_missing_scenario_file(tmp_path):
     with pytest.raises(ScenarioError, match="cannot read the scenario"):
         scenario_mod.load(str(tmp_path / "absent.yaml"))
+
+
+# -- input that is not a scenario at all --------------------------------------------------------
+GOOD = scenario("  - function: torch.jit._recursive.create_script_module\n")
+
+
+def load_problem(tmp_path, content, name="s.yaml"):
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content.replace("{models}", f"{ROOT}/scenarios/models"))
+    with pytest.raises(ScenarioError) as info:
+        scenario_mod.load(str(path))
+    return str(info.value)
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path):
+    import time
+
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, 10):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]")
+    start = time.monotonic()
+    message = load_problem(tmp_path, "\n".join(lines) + "\n")
+    assert time.monotonic() - start < 0.5
+    assert "expands to more than" in message and "s.yaml:1:" in message
+
+
+def test_not_utf8_names_the_line(tmp_path):
+    message = load_problem(tmp_path, b"version: 1\nname: caf\xe9\n")
+    assert message.startswith(f"{tmp_path}/s.yaml:2: not UTF-8 text (byte 0xe9 at column 10)")
+
+
+def test_deeply_nested_yaml_is_refused(tmp_path):
+    assert "nested too deeply" in load_problem(tmp_path, "[" * 5000 + "]" * 5000)
+
+
+def test_not_regular_files_and_huge_files_are_refused(tmp_path):
+    import os
+
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(ScenarioError, match="not a regular file"):
+        scenario_mod.load(str(fifo))  # opening it would wait for a writer forever
+    with pytest.raises(ScenarioError, match="not a regular file"):
+        scenario_mod.load("/dev/zero")
+    with pytest.raises(ScenarioError, match="is a folder"):
+        scenario_mod.load(str(tmp_path))
+    assert "a scenario is at most" in load_problem(tmp_path, "#" * 2_000_000)
+
+
+@pytest.mark.parametrize("args, fragment", [
+    ("[2024-01-02]", "model.args[0]: must be plain data (a string, number, true/false, null, "
+                     "list or mapping); got date"),
+    ("[!!set {a: null}]", "model.args[0]: must be plain data"),
+    ("[!!binary aGVsbG8=]", "got bytes"),
+    ("[[1, [.nan]]]", "model.args[0][1][0]: must be a finite number"),
+    ("[{1: x}]", "model.args[0]: keys must be strings; got the number 1"),
+])
+def test_model_arguments_must_be_json_data(tmp_path, args, fragment):
+    body = GOOD.replace("  args: [true]\n", f"  args: {args}\n")
+    assert fragment in load_problem(tmp_path, body)
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2 ** 64), "1.5", "true"])
+def test_seeds_out_of_range_are_refused(tmp_path, seed):
+    body = GOOD.replace("  args: [true]\n", f"  args: [true]\n  seed: {seed}\n")
+    assert "model.seed: must be" in load_problem(tmp_path, body)
+
+
+def test_a_key_that_is_not_captured_is_refused(tmp_path):
+    body = scenario("  - function: torch.jit._recursive.create_script_module\n"
+                    "    capture: [nn_module]\n    key: [name]\n")
+    message = load_problem(tmp_path, body)
+    assert "breakpoints[0].key[0]: 'name' is not captured" in message
+    assert "capture: ['nn_module']" in message
+
+
+def test_names_with_control_characters_are_refused(tmp_path):
+    assert "name: must start with a letter" in load_problem(
+        tmp_path, GOOD.replace("name: t", 'name: "t\\e[2J"'))
+    assert "name: must start with a letter" in load_problem(
+        tmp_path, GOOD.replace("name: t", 'name: "t\\n"'))
+    assert "breakpoints[0].function: must be a dotted name" in load_problem(
+        tmp_path, GOOD.replace("create_script_module", 'create_script\\x1bmodule"')
+        .replace("function: torch", 'function: "torch'))
