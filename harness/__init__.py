@@ -4,8 +4,16 @@ A YAML scenario names torch's own functions as breakpoints and the locals to cap
 harness scripts a model under a programmatic debugger that stops at each of them and writes
 every stop into a snapshot file (JSON Lines) that can be replayed and diffed without torch.
 """
-__version__ = "0.1.0"
-
-from .api import diff, load, run  # noqa: E402  (torch-free: recording happens in a child)
+__version__ = "0.2.0"
 
 __all__ = ["run", "load", "diff", "__version__"]
+
+
+def __getattr__(name):
+    # The API is imported when first used: importing the package (as the command line does
+    # first thing) stays nearly free, and never imports torch (recording happens in a child).
+    if name in ("run", "load", "diff"):
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'harness' has no attribute {name!r}")

@@ -58,6 +58,8 @@ def run(source: ScenarioLike, output: Optional[str] = None, backend: str = "auto
     scenario = load_scenario(source, base_dir)
     if output is None:
         output = os.path.join(tempfile.mkdtemp(prefix="harness-"), f"{scenario.name}.jsonl")
+    job = Job(scenario=scenario, output=output, backend=backend, quiet=True, color=False)
+    job.check_outputs()
     if in_process:
         from .recording.session import record
 
@@ -65,8 +67,7 @@ def run(source: ScenarioLike, output: Optional[str] = None, backend: str = "auto
         return snapshot.read(output)
     from .recording import launch
 
-    recording = launch.run(Job(scenario=scenario, output=output, backend=backend, quiet=True,
-                               color=False), python, capture=True)
+    recording = launch.run(job, python, capture=True)
     if recording.signals:  # Ctrl-C (or a stop signal) while it ran: stop the caller too
         raise KeyboardInterrupt
     if recording.recorded:

@@ -149,6 +149,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     job = Job(scenario=scenario, output=args.output, backend=args.backend,
               save_scripted=args.save_scripted, quiet=args.quiet, color=args.color,
               interactive=args.interactive)
+    job.check_outputs()
     if args.in_process:
         from .recording.child import run_job
 
@@ -170,6 +171,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     snap = snapshot.read(args.snapshot)
     style = render.Style.for_stream(sys.stdout, args.color)
+    if args.stop is not None and not any(s.index == args.stop for s in snap.stops):
+        last = f"#0 to #{snap.stops[-1].index}" if len(snap.stops) else "none"
+        raise HarnessError(f"--stop {args.stop}: {args.snapshot} has no such stop "
+                           f"(its stops: {last})")
     if args.print_ or args.stop is not None or args.function:
         return print_snapshot(snap, style, sys.stdout, args.stop, args.function)
     shell = ReplayShell(snap, style)
@@ -199,17 +204,17 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     from . import scenario as scenario_mod
     from . import snapshot
     from .compare import diff
-    from .matrix import check_pythons, record_all
+    from .matrix import check_out_dir, check_pythons, record_all
     from .show.render_diff import diff_lines
 
     scenario = scenario_mod.load(args.scenario)
     check_pythons(args.python)
     out_dir = args.output or os.path.join("snapshots", scenario.name, "matrix")
+    check_out_dir(out_dir)
     runs = record_all(scenario, args.python, out_dir, backend=args.backend)
     failed = [r for r in runs if not r.recorded]
     for run in failed:
-        render.error(f"recording with {run.python} failed (exit {run.code}):\n"
-                     + run.stderr.strip())
+        render.error(f"recording with {run.python} failed: {run.problem()}")
     if failed:
         return ExitCode.USAGE
     style = render.Style.for_stream(sys.stdout, args.color)

@@ -5,9 +5,11 @@ Python, with nothing but torch installed), and `from_json` is its only reader.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, replace
-from typing import Optional
+from typing import Dict, Optional
 
+from .errors import HarnessError
 from .scenario import Scenario
 
 
@@ -32,3 +34,31 @@ class Job:
 
     def with_output(self, output: str) -> "Job":
         return replace(self, output=output)
+
+    def check_outputs(self) -> None:
+        """Refuse a job whose outputs would overwrite its inputs, or each other."""
+        inputs = {"the scenario": self.scenario.file, "the model file": self.scenario.model.file}
+        outputs = {"the snapshot (-o)": self.output, "--save-scripted": self.save_scripted}
+        refuse_overwrites(outputs, inputs)
+
+
+def _same(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def refuse_overwrites(outputs: Dict[str, Optional[str]], inputs: Dict[str, Optional[str]]) -> None:
+    """HarnessError when an output path is an input's, or two outputs are one path."""
+    named = [(what, path) for what, path in outputs.items() if path]
+    for what, path in named:
+        for source, source_path in inputs.items():
+            if source_path and os.path.exists(source_path) and _same(path, source_path):
+                raise HarnessError(f"{what} would overwrite {source} ({source_path}); "
+                                   "choose another path")
+    for i, (what, path) in enumerate(named):
+        for other, other_path in named[i + 1:]:
+            if _same(path, other_path):
+                raise HarnessError(f"{what} and {other} name the same file ({path}); "
+                                   "choose two paths")

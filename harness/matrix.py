@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -37,14 +38,55 @@ class EnvRun:
     def stderr(self) -> str:
         return self.recording.stderr
 
+    def problem(self) -> str:
+        """Why it recorded nothing, in one line: its own error message, or how it died."""
+        for line in reversed(self.recording.stderr.strip().splitlines()):
+            if line.startswith("harness: error: "):
+                return line[len("harness: error: "):]
+        try:
+            self.recording.exit_code()
+        except HarnessError as exc:
+            return str(exc)
+        last = (self.recording.stderr.strip().splitlines() or ["no output"])[-1]
+        return f"exit {self.recording.code}: {last}"
+
+
+# Runs on any Python, 2 included, to say which one it is.
+_VERSION_PROBE = "import sys; sys.stdout.write('%d.%d' % sys.version_info[:2])"
+MIN_PYTHON = (3, 8)
+
 
 def check_pythons(pythons: List[str]) -> None:
-    """Fail before starting anything on a path that is no executable."""
+    """Fail before starting anything on a path that is no executable, or no Python the
+    recording side can run on; one line each."""
     if len(pythons) < 2:
         raise HarnessError("matrix needs at least two --python interpreters to compare")
     for python in pythons:
         if not (os.path.isfile(python) and os.access(python, os.X_OK)):
             raise HarnessError(f"--python {python}: no such executable")
+        try:
+            out = subprocess.run([python, "-c", _VERSION_PROBE], capture_output=True,
+                                 text=True, timeout=60)
+            version = tuple(int(x) for x in out.stdout.strip().split("."))
+        except (OSError, ValueError, subprocess.SubprocessError):
+            raise HarnessError(f"--python {python}: not a Python interpreter (it did not say "
+                               "its version)") from None
+        if version < MIN_PYTHON:
+            raise HarnessError(f"--python {python} is Python {'.'.join(map(str, version))}; "
+                               "the recording side needs Python "
+                               f"{'.'.join(map(str, MIN_PYTHON))} or newer")
+
+
+def check_out_dir(out_dir: str) -> None:
+    """Refuse a folder that already holds a matrix's snapshots: a second run would mix its
+    snapshots with the first one's."""
+    if os.path.isdir(out_dir):
+        found = sorted(f for f in os.listdir(out_dir)
+                       if f.endswith(".jsonl") and (f.startswith("torch-") or f.startswith("env")))
+        if found:
+            raise HarnessError(f"{out_dir} already holds snapshots ({found[0]}"
+                               + (f" and {len(found) - 1} more" if len(found) > 1 else "")
+                               + "); choose another -o, or remove them first")
 
 
 def record_all(scenario: Scenario, pythons: List[str], out_dir: str, backend: str = "auto",

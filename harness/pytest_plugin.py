@@ -22,11 +22,12 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import pytest
 
 from . import api, compare, snapshot
+from . import scenario as scenario_mod
 from .errors import HarnessError
 
 INI_GLOBS = "harness_scenarios"
@@ -92,6 +93,21 @@ class GoldenSession:
         self.globs: List[str] = list(config.getini(INI_GLOBS))
         self.update: bool = bool(config.getoption("--harness-update"))
         self.updated: List[str] = []
+        self.goldens: Dict[Path, Path] = {}  # golden folder -> the scenario that owns it
+
+    def claim(self, scenario_path: Path) -> Optional[str]:
+        """Two scenarios with one `name` would write and check one golden: the second one
+        to be collected is refused, naming both."""
+        try:
+            name = scenario_mod.load(str(scenario_path)).name
+        except HarnessError:
+            return None  # running it will say what is wrong
+        folder = scenario_path.parent / GOLDEN_DIR / name
+        owner = self.goldens.setdefault(folder, scenario_path)
+        if owner != scenario_path:
+            return (f"{scenario_path} and {owner} are both named {name!r}: they would share "
+                    f"the golden snapshots in {folder}; give each its own name")
+        return None
 
     def wants(self, path: Path) -> bool:
         if not self.globs or path.suffix not in (".yaml", ".yml"):
@@ -132,6 +148,13 @@ class GoldenSession:
                 raise GoldenProblem(f"the golden snapshot cannot be read: {exc}; re-record it "
                                     "with `pytest --harness-update`") from None
             report = compare.diff(expected, snap)
+            if report.encoding:
+                raise GoldenProblem(
+                    f"the golden {golden} was recorded with value encoding "
+                    f"{report.encoding[0]}, and this harness writes encoding "
+                    f"{report.encoding[1]}: their values cannot be compared (a change in the "
+                    "harness, not in torch or the model); re-record it with "
+                    "`pytest --harness-update` and review the new golden")
             if not report.equal:
                 raise GoldenMismatch(report, str(golden))
             return "matches golden"
@@ -141,11 +164,17 @@ class GoldenSession:
 
 class ScenarioFile(pytest.File):
     def collect(self):
-        yield ScenarioItem.from_parent(self, name=self.path.stem)
+        item = ScenarioItem.from_parent(self, name=self.path.stem)
+        item.conflict = self.config._harness.claim(self.path)
+        yield item
 
 
 class ScenarioItem(pytest.Item):
+    conflict: Optional[str] = None
+
     def runtest(self):
+        if self.conflict:
+            raise GoldenProblem(self.conflict)
         self.config._harness.check(self.path)
 
     def repr_failure(self, excinfo, style=None):

@@ -248,7 +248,7 @@ class DebuggerMixin:
         while tb is not None:
             frames.append(tb.tb_frame)
             tb = tb.tb_next
-        watched = [f for f in frames if self.h_engine and self.h_engine.watches(f.f_code)]
+        watched = [f for f in frames if self.h_engine and self.h_engine.is_target(f.f_code)]
         self.h_focus = watched[-1] if watched else None
         self.h_until = None
         st = self.h_style

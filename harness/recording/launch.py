@@ -8,8 +8,7 @@ behind) and tells its progress through another, so that when it dies the parent 
 doing what, and which snapshot keeps the stops it reached.
 
 Signals, in the main thread: Ctrl-C reaches the child (from the terminal, or forwarded from
-here), which closes its snapshot as "stopped"; SIGTERM and SIGHUP are forwarded to it as
-SIGTERM. The parent waits for it (and kills it if it does not end within `GRACE_SECONDS`), then
+here), which closes its snapshot as "stopped"; SIGTERM and SIGHUP are forwarded to it. The parent waits for it (and kills it if it does not end within `GRACE_SECONDS`), then
 exits as the signal says: never an orphan, never a half-written snapshot.
 """
 from __future__ import annotations
@@ -216,11 +215,10 @@ class _SignalForwarding:
 
     def handle(self, signum, frame) -> None:
         self.received.append(signum)
-        forwarded = signal.SIGINT if signum == signal.SIGINT else signal.SIGTERM
         if signum != signal.SIGINT and self.deadline is None:
             self.deadline = time.monotonic() + GRACE_SECONDS
         for child in list(self.children):
-            child.forward(forwarded)
+            child.forward(signum)  # the same signal: the child stops as it says
 
 
 _forwarding: Optional[_SignalForwarding] = None
@@ -266,7 +264,7 @@ def run(job: Job, python: Optional[str] = None, capture: bool = False,
         forwarding.children.append(child)
         try:
             for signum in forwarding.received:  # came while it was starting
-                child.forward(signal.SIGINT if signum == signal.SIGINT else signal.SIGTERM)
+                child.forward(signum)
             while True:
                 try:
                     child.proc.wait(timeout=0.05)

@@ -27,6 +27,12 @@ def import_model_module(spec: ModelSpec) -> Any:
             return importlib.import_module(spec.module)
         except ImportError as exc:
             raise ModelLoadError(f"cannot import {spec.module!r}: {exc}") from None
+        except Exception as exc:
+            raise ModelLoadError(f"importing {spec.module} failed: {type(exc).__name__}: "
+                                 f"{exc}") from None
+        except SystemExit as exc:
+            raise ModelLoadError(f"importing {spec.module} called sys.exit({exc.code!r})") \
+                from None
     folder = os.path.dirname(spec.file)
     name = os.path.splitext(os.path.basename(spec.file))[0]
     loaded = sys.modules.get(name)
@@ -42,6 +48,9 @@ def import_model_module(spec: ModelSpec) -> Any:
     except Exception as exc:
         del sys.modules[name]
         raise ModelLoadError(f"importing {spec.file} failed: {type(exc).__name__}: {exc}") from None
+    except SystemExit as exc:
+        del sys.modules[name]
+        raise ModelLoadError(f"importing {spec.file} called sys.exit({exc.code!r})") from None
     return module
 
 

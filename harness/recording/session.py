@@ -9,23 +9,24 @@ a `RunObserver`; nothing here knows which one it is.
 from __future__ import annotations
 
 import bdb
+import contextlib
 import os
 import platform
 import random
 import sys
 import warnings
 from dataclasses import dataclass
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, Iterator, List, Optional
 
 from .. import __version__
 from ..diagnosis import failed_attribute
 from ..errors import ExitCode, HarnessError, Stopped
-from ..records import FORMAT, FORMAT_VERSION, End, ErrorInfo, Header, ScenarioInfo, \
-    BreakpointInfo, Stop, WarningInfo
+from ..records import ENCODING_VERSION, FORMAT, FORMAT_VERSION, BreakpointInfo, End, \
+    ErrorInfo, Header, ScenarioInfo, Stop, WarningInfo
 from ..scenario import Scenario
-from ..snapshot import SnapshotWriter
+from ..snapshot import SnapshotWriteError, SnapshotWriter
 from ..text import strip_addresses
-from . import NUMPY_MISSING, backends, builder_log, import_torch
+from . import NUMPY_MISSING, backends, builder_log, import_torch, probes
 from .engine import Engine, WatchedBreakpoint
 from .observer import RunObserver
 from .paths import relative_paths_in
@@ -99,10 +100,22 @@ def record(scenario: Scenario, output: Optional[str] = None, backend: str = "aut
     process to report if this one dies."""
     __tracebackhide__ = True  # noqa: F841 - pdb++ (and pytest) leave this frame out of stacks
     progress(phase="importing torch")
-    torch = import_torch()
+    try:
+        torch = import_torch()
+    except ImportError as exc:
+        raise HarnessError(f"torch cannot be imported by {sys.executable}: "
+                           f"{type(exc).__name__}: {exc}") from None
+    with caller_state_kept(torch):
+        return _record(torch, scenario, output, backend, save_scripted, sink,
+                       observer or RunObserver(), progress)
+
+
+def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
+            save_scripted: Optional[str], sink: Optional[Callable[[Any], None]],
+            observer: RunObserver, progress: Progress) -> RunResult:
+    __tracebackhide__ = True  # noqa: F841
     from . import model_loader, torch_values
 
-    observer = observer or RunObserver()
     try:
         backend_name = backends.choose(backend)
     except ValueError as exc:
@@ -126,7 +139,8 @@ def record(scenario: Scenario, output: Optional[str] = None, backend: str = "aut
                 sink(rec)
 
         engine = Engine(watched, encoder, emit, observer,
-                        is_subject=lambda v: isinstance(v, torch.nn.Module))
+                        is_subject=lambda v: isinstance(v, torch.nn.Module),
+                        probes=probes.install(encoder, torch))
         tracer = observer.tracer(engine) or backends.create(backend_name, engine)
         emit(_header(scenario, torch.__version__, tracer.name))
         observer.attach(engine, writer.write)
@@ -152,6 +166,8 @@ def record(scenario: Scenario, output: Optional[str] = None, backend: str = "aut
                     error = exc
             finally:
                 tracer.stop()
+            if engine.failure is not None and stopped_by is None:
+                raise _recording_failed(engine.failure, output)
             reason = observer.stop_reason()
             if reason is not None and stopped_by is None:
                 # torch caught the debugger's quit somewhere (it catches Exception around
@@ -177,6 +193,42 @@ def record(scenario: Scenario, output: Optional[str] = None, backend: str = "aut
                      scripted=scripted)
 
 
+def _recording_failed(failure: Exception, output: str) -> HarnessError:
+    """The harness's own fault halted the recording (torch ran on, unobserved): one message,
+    and the snapshot keeps the stops written before it, without an end."""
+    if isinstance(failure, SnapshotWriteError):
+        return SnapshotWriteError(f"{failure}; the run stopped recording there (the stops "
+                                  "written before it are readable)")
+    return HarnessError(f"the harness failed while recording, a bug in the harness: "
+                        f"{type(failure).__name__}: {failure}; {output} keeps the stops "
+                        "recorded before it")
+
+
+@contextlib.contextmanager
+def caller_state_kept(torch: Any) -> Iterator[None]:
+    """A run in the caller's own process (the API's in_process, the debugger, the pytest
+    plugin's fixture) leaves it as it found it: the random states it reseeds, and the module
+    path entries and modules that loading the model added. (The trace function is put back
+    by the backend; torch's own modules, once imported, stay.)"""
+    random_state = random.getstate()
+    torch_state = torch.random.get_rng_state()
+    path_before = list(sys.path)
+    modules_before = set(sys.modules)
+    try:
+        yield
+    finally:
+        random.setstate(random_state)
+        torch.random.set_rng_state(torch_state)
+        added = [p for p in sys.path if p not in path_before]
+        sys.path[:] = [p for p in sys.path if p in path_before]
+        folders = tuple(os.path.join(os.path.abspath(p), "") for p in added if p)
+        for name in set(sys.modules) - modules_before:
+            module = sys.modules.get(name)
+            file = getattr(module, "__file__", None) or ""
+            if folders and os.path.abspath(file).startswith(folders):
+                del sys.modules[name]
+
+
 def _header(scenario: Scenario, torch_version: str, backend_name: str) -> Header:
     return Header(
         kind="header", format=FORMAT, version=FORMAT_VERSION, harness=__version__,
@@ -186,7 +238,8 @@ def _header(scenario: Scenario, torch_version: str, backend_name: str) -> Header
                                     capture=list(bp.capture), when=bp.when, key=list(bp.key))
                      for bp in scenario.breakpoints],
         torch=torch_version, python=platform.python_version(), backend=backend_name,
-        optimize=sys.flags.optimize, hashseed=os.environ.get("PYTHONHASHSEED"))
+        optimize=sys.flags.optimize, hashseed=os.environ.get("PYTHONHASHSEED"),
+        encoding=ENCODING_VERSION)
 
 
 def _end(engine: Engine, scripted: Any, error: Optional[BaseException], phase: str,

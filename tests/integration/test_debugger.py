@@ -70,7 +70,7 @@ def test_piped_input_record_all_and_run_to_the_end(tmp_path):
     recording as set (end of input is not a quit, unlike at a terminal)."""
     out = tmp_path / "piped.jsonl"
     proc = run_harness("run", "scenarios/containers.yaml", "-i", "-o", str(out),
-                       input="captured\nrecord all\nc\n")
+                       input="record all\n")  # exactly the README's example
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
     assert "harness stop #0" in proc.stdout
     assert "recorded stop #0, and every stop from here on" in proc.stdout

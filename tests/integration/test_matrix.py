@@ -39,3 +39,29 @@ def test_the_recording_side_needs_neither_pyyaml_nor_pdbpp(tmp_path, monkeypatch
     recording = launch.run(job, capture=True)
     assert recording.recorded, recording.stderr
     assert recording.code == 0 and (tmp_path / "s.jsonl").exists()
+
+
+def test_interpreters_that_cannot_record_get_one_line_each(tmp_path):
+    python2 = os.path.expanduser("~/.pyenv/versions/2.7.18/bin/python")
+    if os.path.exists(python2):
+        proc = run_harness("matrix", "scenarios/containers.yaml", "--python", python2,
+                           "--python", sys.executable, "-o", str(tmp_path / "a"))
+        assert proc.returncode == 2
+        assert proc.stderr.strip() == (f"harness: error: --python {python2} is Python 2.7; "
+                                       "the recording side needs Python 3.8 or newer")
+    bare = sys.base_prefix + "/bin/python3"  # this Python without the venv: no torch
+    proc = run_harness("matrix", "scenarios/containers.yaml", "--python", bare,
+                       "--python", sys.executable, "-o", str(tmp_path / "b"))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    errors = [l for l in proc.stderr.splitlines() if l.startswith("harness: error:")]
+    assert errors == [f"harness: error: recording with {bare} failed: torch cannot be "
+                      f"imported by {bare}: ModuleNotFoundError: No module named 'torch'"]
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_second_matrix_into_one_folder_is_refused(tmp_path):
+    (tmp_path / "torch-2.13.0+cpu-py3.11.7.jsonl").write_text("{}\n")
+    proc = run_harness("matrix", "scenarios/containers.yaml", "--python", sys.executable,
+                       "--python", sys.executable, "-o", str(tmp_path))
+    assert proc.returncode == 2
+    assert "already holds snapshots (torch-2.13.0+cpu-py3.11.7.jsonl)" in proc.stderr

@@ -1,4 +1,5 @@
 """The pytest plugin, driven with pytester as a user's project would use it."""
+import json
 import sys
 import textwrap
 
@@ -155,3 +156,23 @@ def test_works_with_xdist(project):
     project.runpytest("--harness-update", "scenarios/tiny_copy.yaml").assert_outcomes(passed=1)
     result = project.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
+
+
+def test_two_scenarios_with_one_name_do_not_share_a_golden(project):
+    (project.path / "scenarios" / "tiny_twin.yaml").write_text(SCENARIO)  # also `name: tiny`
+    result = project.runpytest("--harness-update")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*tiny_twin.yaml and *tiny.yaml are both named 'tiny'*"])
+
+
+def test_a_golden_of_another_value_encoding_says_so(project):
+    project.runpytest("--harness-update").assert_outcomes(passed=1)
+    lines = golden(project).read_text().splitlines()
+    header = json.loads(lines[0])
+    del header["encoding"]  # as harness 0.1 wrote it: encoding 1
+    golden(project).write_text("\n".join([json.dumps(header)] + lines[1:]) + "\n")
+    result = project.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*was recorded with value encoding 1, and this harness "
+                                 "writes encoding 2*re-record it with `pytest "
+                                 "--harness-update`*"])

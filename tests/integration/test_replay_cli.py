@@ -57,3 +57,9 @@ def test_interactive_terminal_with_completion():
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+def test_a_stop_that_is_not_there_is_bad_input():
+    proc = run_without_torch("replay", SEED_113, "--stop", "999")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().endswith("has no such stop (its stops: #0 to #110)")

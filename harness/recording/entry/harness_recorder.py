@@ -8,6 +8,11 @@ replaced at once by the folder that holds the harness package.
 import os
 import sys
 
+if sys.version_info < (3, 8):  # this much runs on any Python, to say so in one line
+    sys.stderr.write("harness: error: the recording side needs Python 3.8 or newer; this is "
+                     "%d.%d\n" % sys.version_info[:2])
+    sys.exit(2)
+
 sys.path[0] = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
 
