@@ -83,11 +83,13 @@ def load(path: Union[str, "os.PathLike[str]"]) -> Snapshot:
     return snapshot.read(os.fspath(path))
 
 
-def diff(a: Union[Snapshot, str], b: Union[Snapshot, str]) -> DiffReport:
-    """Compare two snapshots (or snapshot paths); `report.equal`, `report.text()`."""
+def diff(a: Union[Snapshot, str], b: Union[Snapshot, str], contents: bool = True
+         ) -> DiffReport:
+    """Compare two snapshots (or snapshot paths); `report.equal`, `report.text()`.
+    contents=False leaves tensors' contents out (shape, dtype and device still count)."""
     a = a if isinstance(a, Snapshot) else load(a)
     b = b if isinstance(b, Snapshot) else load(b)
-    report = compare.diff(a, b)
+    report = compare.diff(a, b, contents=contents)
     return DiffReport(**{f.name: getattr(report, f.name)
                          for f in dataclasses.fields(report)})
 

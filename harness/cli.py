@@ -59,7 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
                           "then carry over between runs)")
     run.add_argument("-i", "--interactive", action="store_true",
                      help="step the scenario's stops live in pdb++ (record stops with `record`)")
-    run.add_argument("-q", "--quiet", action="store_true", help="print only the outcome")
+    run.add_argument("--stops", choices=("auto", "all", "flagged", "none"), default="auto",
+                     help="which stops the report lists under their module: all, those marked "
+                          "✗, or none (auto: all up to 300, else the marked ones)")
+    run.add_argument("-q", "--quiet", action="store_true",
+                     help="print only the outcome (and, for a failed run, torch's error and "
+                          "the diagnosis)")
     add_color_options(run)
     run.set_defaults(handler=cmd_run)
 
@@ -78,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("a", metavar="A")
     diff.add_argument("b", metavar="B")
     diff.add_argument("--format", choices=("text", "json"), default="text")
+    diff.add_argument("--ignore-contents", action="store_true",
+                      help="leave tensors' contents out (shape, dtype and device still count): "
+                           "for models that draw different random numbers")
     add_color_options(diff)
     diff.set_defaults(handler=cmd_diff)
 
@@ -148,7 +156,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise HarnessError(str(exc)) from None
     job = Job(scenario=scenario, output=args.output, backend=args.backend,
               save_scripted=args.save_scripted, quiet=args.quiet, color=args.color,
-              interactive=args.interactive)
+              interactive=args.interactive, stops=args.stops)
     job.check_outputs()
     if args.in_process:
         from .recording.child import run_job
@@ -191,7 +199,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from .compare import diff
     from .show.render_diff import diff_lines
 
-    report = diff(snapshot.read(args.a), snapshot.read(args.b))
+    report = diff(snapshot.read(args.a), snapshot.read(args.b),
+                  contents=not args.ignore_contents)
     if args.format == "json":
         print(json.dumps(report.to_data(), indent=2, ensure_ascii=False))
     else:

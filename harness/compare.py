@@ -90,6 +90,7 @@ class DiffReport:
     paired: int = 0
     # the value encodings of A and B, when they differ: values are then not compared
     encoding: Optional[Tuple[int, int]] = None
+    contents: bool = True  # False: tensors compared by shape, dtype and device only
 
     @property
     def counts(self) -> Dict[str, int]:
@@ -134,6 +135,7 @@ class DiffReport:
             {"a": self.outcome[0], "b": self.outcome[1]},
             "encoding": None if self.encoding is None else
             {"a": self.encoding[0], "b": self.encoding[1]},
+            "tensor_contents_compared": self.contents,
         }
 
 
@@ -194,6 +196,22 @@ def _hint_value(value: Any) -> Optional[str]:
 
 
 # -- values -----------------------------------------------------------------------------------
+CONTENT_FIELDS = ("sha256", "contents")  # what a tensor's contents leave in its value
+
+
+def comparable(value: Any, contents: bool = True) -> Any:
+    """A value as compared: a grown container (`memo`) by what it gained, not by where its
+    earlier part was written, so a change that torch made once is reported once, at the stop
+    that made it; and without tensor contents when they are left out."""
+    if isinstance(value, list):
+        return [comparable(v, contents) for v in value]
+    if not isinstance(value, dict):
+        return value
+    drop = ("since",) + (() if contents or value.get("type") not in Tag.TENSORS
+                         else CONTENT_FIELDS)
+    return {k: comparable(v, contents) for k, v in value.items() if k not in drop}
+
+
 def value_changes(a: Any, b: Any, path: str = "") -> List[ValueChange]:
     """Differences between two encoded values, down to the nested field."""
     if a == b:
@@ -254,8 +272,10 @@ def _set_changes(a_items: list, b_items: list, path: str) -> List[ValueChange]:
 
 
 # -- the whole report -------------------------------------------------------------------------
-def diff(a: Snapshot, b: Snapshot) -> DiffReport:
-    report = DiffReport(a=a.path, b=b.path)
+def diff(a: Snapshot, b: Snapshot, contents: bool = True) -> DiffReport:
+    """Compare two snapshots; `contents=False` leaves tensors' contents out (shape, dtype and
+    device still count): two models that draw different random numbers then compare equal."""
+    report = DiffReport(a=a.path, b=b.path, contents=contents)
     for name in HEADER_FIELDS:
         if a.header.get(name) != b.header.get(name):
             report.header[name] = (a.header.get(name), b.header.get(name))
@@ -275,7 +295,8 @@ def diff(a: Snapshot, b: Snapshot) -> DiffReport:
             report.paired += 1
             if report.encoding:
                 continue
-            changes = value_changes(x.locals, y.locals)
+            changes = value_changes(comparable(x.locals, contents),
+                                    comparable(y.locals, contents))
             if x.absent != y.absent:
                 changes.append(ValueChange("(absent)", x.absent, y.absent))
             if changes:
@@ -340,5 +361,7 @@ def _outcome(snap: Snapshot) -> Any:
         return "unfinished"
     if end.outcome == "error" and end.error is not None:
         first = (end.error.message.strip().splitlines() or [""])[0]
-        return f"error: {end.error.type}: {first}"
+        found = (f" (diagnosis: {end.diagnosis.kind}: {end.diagnosis.summary})"
+                 if end.diagnosis is not None else "")
+        return f"error: {end.error.type}: {first}{found}"
     return end.outcome

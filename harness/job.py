@@ -22,6 +22,7 @@ class Job:
     quiet: bool = False  # print only the outcome
     color: Optional[bool] = None  # None: colour on a terminal
     interactive: bool = False  # step the stops in pdb++
+    stops: str = "auto"  # which stops the report lists: auto, all, flagged, none
 
     def to_json(self) -> dict:
         data = asdict(self)

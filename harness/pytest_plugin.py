@@ -79,8 +79,8 @@ def harness_run(tmp_path):
 
 # -- the work -------------------------------------------------------------------------------
 class GoldenMismatch(Exception):
-    def __init__(self, report: compare.DiffReport, golden: str):
-        self.report, self.golden = report, golden
+    def __init__(self, report: compare.DiffReport, golden: str, now: snapshot.Snapshot):
+        self.report, self.golden, self.now = report, golden, now
 
 
 class GoldenProblem(Exception):
@@ -156,7 +156,7 @@ class GoldenSession:
                     "harness, not in torch or the model); re-record it with "
                     "`pytest --harness-update` and review the new golden")
             if not report.equal:
-                raise GoldenMismatch(report, str(golden))
+                raise GoldenMismatch(report, str(golden), snap)
             return "matches golden"
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -183,7 +183,10 @@ class ScenarioItem(pytest.Item):
             from .show.render import Style
             from .show.render_diff import diff_lines
 
+            from .show.run_report import diagnosis_lines
+
             lines = diff_lines(exc.report, Style(False), "golden", "now")
+            lines.extend(diagnosis_lines(exc.now.diagnosis, Style(False)))  # the model broke
             lines.append(f"golden: {exc.golden}")
             lines.append("if the change is expected: pytest --harness-update")
             return "\n".join(lines)

@@ -285,6 +285,34 @@ class WarningInfo(Record):
     count: int = spec(_int, required=False, default=1)
 
 
+@dataclass
+class Diagnosis(Record):
+    """What went wrong in a failed run, worked out by the harness from torch's error and what
+    it watched (the phase, the module, the attribute or method), and what usually fixes it.
+    The error itself, and the outcome, are torch's: see `End.error`."""
+
+    kind: str = spec(_str)  # one of DIAGNOSIS_KINDS
+    phase: str = spec(_str)  # e.g. "inferring the module's type"
+    summary: str = spec(_str)  # one line: what failed, where
+    fix: str = spec(_str, required=False, default="")
+    module: Optional[str] = spec(_opt(_str), "a string or null", required=False)  # its path
+    module_class: Optional[str] = spec(_opt(_str), "a string or null", required=False)
+    attribute: Optional[str] = spec(_opt(_str), "a string or null", required=False)
+    method: Optional[str] = spec(_opt(_str), "a string or null", required=False)
+    reason: Optional[str] = spec(_opt(_str), "a string or null", required=False)
+    where: Optional[str] = spec(_opt(_str), "a string or null", required=False)  # file:line
+    stops: List[int] = spec(_list_of(_int), "a list of stop indexes", required=False,
+                            factory=list)  # the stops that show it
+    advice: Optional[str] = spec(_opt(_str), "a string or null", required=False)
+
+    OMIT_IF_NONE = ("module", "module_class", "attribute", "method", "reason", "where",
+                    "advice")
+
+
+DIAGNOSIS_KINDS = ("attribute-type", "function-attribute", "missing-attribute",
+                   "uninitialized", "hook", "method-compile", "prepare-scriptable",
+                   "type-builder", "model-constructor", "other")
+
 OUTCOMES = ("ok", "error", "stopped")
 
 
@@ -307,9 +335,11 @@ class End(Record):
     when_errors: Dict[str, str] = spec(_dict_of(_str), "an object of strings", required=False,
                                        factory=dict)
     stops_seen: Optional[int] = spec(_opt(_int), "an integer", required=False)
+    diagnosis: Optional[Diagnosis] = spec(_opt(lambda v: isinstance(v, dict)), "an object",
+                                          required=False)
 
-    OMIT_IF_NONE = ("stopped_by", "error", "scripted", "stops_seen")
-    NESTED = {"error": ErrorInfo, "warnings": [WarningInfo]}
+    OMIT_IF_NONE = ("stopped_by", "error", "scripted", "stops_seen", "diagnosis")
+    NESTED = {"error": ErrorInfo, "warnings": [WarningInfo], "diagnosis": Diagnosis}
 
 
 KINDS = {"header": Header, "source": Source, "stop": Stop, "end": End}

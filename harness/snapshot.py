@@ -187,6 +187,48 @@ class Snapshot:
     def outcome(self) -> str:
         return self.end.outcome if self.end else "unfinished"
 
+    @property
+    def diagnosis(self) -> Optional[records.Diagnosis]:
+        """What went wrong, for a run whose model failed to script (else None)."""
+        return self.end.diagnosis if self.end else None
+
+    def by_index(self, index: int) -> Optional[Stop]:
+        """The stop #`index` (stops are written in order, so it is usually at that place)."""
+        stops = self.stops
+        if 0 <= index < len(stops) and stops[index].index == index:
+            return stops[index]
+        for stop in stops:
+            if stop.index == index:
+                return stop
+        return None
+
+    def value(self, stop: Stop, name: str) -> Any:
+        """A captured value whole. One written as what it gained since an earlier stop
+        (`"since"`, e.g. `memo`) is put back together from the stops it grew through."""
+        value = stop.locals.get(name)
+        gains = []
+        at = stop.index
+        while records.tag_of(value) in (records.Tag.DICT, records.Tag.LIST) \
+                and isinstance(value.get("since"), dict):
+            base = value["since"].get("stop")
+            if not isinstance(base, int) or base >= at:
+                break  # not a link back in time: stop here rather than loop
+            gains.append(value)
+            at = base
+            earlier = self.by_index(base)
+            value = earlier.locals.get(name) if earlier is not None else None
+            if value is None:  # the stop it grew from is not in the file (cut short)
+                return {**gains[0], "incomplete": True}
+        if not gains:
+            return value
+        items = list(value.get("items", [])) if isinstance(value, dict) else []
+        for gain in reversed(gains):
+            items.extend(gain.get("items", []))
+        whole = {k: v for k, v in value.items() if k != "since"} if isinstance(value, dict) \
+            else {"type": gains[0]["type"]}
+        whole["items"] = items
+        return whole
+
     def stops_of(self, function: str) -> List[Stop]:
         """Stops of a function, by its full scenario name or its last part (`infer_type`)."""
         return [s for s in self.stops if s.function == function

@@ -43,12 +43,31 @@ def _recording_method(base: type, name: str) -> Callable:
     original = getattr(base, name)
 
     def method(self, *args):
-        result = original(self, *args)
+        try:
+            result = original(self, *args)
+        except Exception as exc:  # torch's own error, passed on as is; noted for the diagnosis
+            _refusals.append(Refusal(name, args, exc))
+            raise
         getattr(self, _LOG).append((name, args))
         return result
 
     method.__name__ = name
     return method
+
+
+class Refusal:
+    """A call torch's C++ builder refused: which method, with what, and its error."""
+
+    def __init__(self, method: str, args: tuple, error: BaseException):
+        self.method, self.args, self.error = method, args, error
+
+
+_refusals: List[Refusal] = []
+
+
+def refusals() -> List[Refusal]:
+    """The builder calls torch refused during the current run, oldest first."""
+    return list(_refusals)
 
 
 @contextlib.contextmanager
@@ -58,6 +77,7 @@ def recording_builders() -> Iterator[None]:
 
     original = torch._C.ConcreteModuleTypeBuilder
     torch._C.ConcreteModuleTypeBuilder = _recording_subclass(original)
+    _refusals.clear()
     try:
         yield
     finally:

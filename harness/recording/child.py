@@ -23,6 +23,7 @@ from typing import Optional
 from ..errors import ExitCode, HarnessError, Stopped
 from ..job import Job
 from ..show import render
+from ..show.run_report import LivePrinter
 
 STOP_SIGNALS = {signal.SIGINT: ExitCode.INTERRUPTED, signal.SIGTERM: ExitCode.TERMINATED}
 if hasattr(signal, "SIGHUP"):
@@ -60,8 +61,8 @@ def _stop_on_signal(signum, frame):
 def run_job(job: Job, status: Status = Status(None)) -> int:
     from .session import default_output, record
 
-    printer = render.LivePrinter(quiet=job.quiet, color=job.color,
-                                 show_stops=not job.interactive)  # the debugger shows them
+    printer = LivePrinter(quiet=job.quiet, color=job.color, mode=job.stops,
+                          show_stops=not job.interactive)  # the debugger shows them
     observer = None
     if job.interactive:
         from .debugger import create

@@ -28,9 +28,10 @@ import pprint
 import sys
 from typing import Any, Callable, List, Optional, Tuple
 
-from ..diagnosis import failed_attribute, typed_stops
 from ..records import path_label
-from ..show.render import Style, short, short_local, stop_line
+from ..show.render import Style, short, stop_line
+from ..show.run_report import diagnosis_lines
+from ..show.short import short_local
 from .backends.settrace import report_leave
 from .observer import RunObserver
 
@@ -84,6 +85,7 @@ class DebuggerMixin:
             config.highlight = config.use_pygments = False
 
     # -- the RunObserver seam ---------------------------------------------------------------
+    writes_every_stop = False  # only the stops the user records
     def tracer(self, engine):
         self.h_engine = engine
         return self
@@ -97,8 +99,8 @@ class DebuggerMixin:
     def on_stop(self, stop, frame) -> None:
         self.harness_stop(stop, frame)
 
-    def on_failure(self, error: BaseException) -> None:
-        self.post_mortem(error)
+    def on_failure(self, error: BaseException, diagnosis=None) -> None:
+        self.post_mortem(error, diagnosis)
 
     def stop_reason(self) -> Optional[str]:
         return "the user quit the debugger" if self.h_quit else None
@@ -232,7 +234,7 @@ class DebuggerMixin:
     def _show_captured(self, record) -> None:
         captured = record.locals
         for name, value in captured.items():
-            self.say(f"   {self.h_style.bold(name)} = {short_local(name, value, captured, 100)}")
+            self.say(f"   {self.h_style.bold(name)} = {short_local(name, value, 100)}")
         for name in record.absent or ():
             self.say(f"   {self.h_style.bold(name)} = {self.h_style.dim('<absent>')}")
 
@@ -241,7 +243,7 @@ class DebuggerMixin:
             self.h_write(record)
             self.h_recorded.add(record.index)
 
-    def post_mortem(self, error: BaseException) -> None:
+    def post_mortem(self, error: BaseException, diagnosis=None) -> None:
         """Scripting failed: a prompt on the innermost watched frame of the traceback."""
         tb = error.__traceback__
         frames = []
@@ -260,8 +262,8 @@ class DebuggerMixin:
         else:
             self.say(st.bold("   no scenario frame is on the failing stack: at the innermost "
                              "frame"))
-        for stop in typed_stops(self.h_stops, failed_attribute(str(error))):
-            self.say("   typed at: " + stop_line(stop, st, width=120))
+        for line in diagnosis_lines(diagnosis, st):
+            self.say("   " + line)
         if self.h_input_ended:
             return
         self.reset()

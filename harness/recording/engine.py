@@ -275,7 +275,8 @@ class Engine:
         absent: List[str] = []
         for name in names:
             if name in f_locals:
-                captured[name] = self.encoder.encode(f_locals[name])
+                captured[name] = self.encoder.encode_local((bp.index, name), f_locals[name],
+                                                           self.stops)
             else:
                 absent.append(name)
         for name, value in (extra or {}).items():

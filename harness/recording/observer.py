@@ -11,13 +11,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..records import Stop
+    from ..records import Diagnosis, Stop
     from .backends import Tracer
     from .engine import Engine
 
 
 class RunObserver:
     """Watches a run. Override what you need; every method has a do-nothing default."""
+
+    # False when `should_write` may decline stops: a value is then always written whole,
+    # never as what it gained since a stop that may not be in the file.
+    writes_every_stop = True
 
     def tracer(self, engine: "Engine") -> Optional["Tracer"]:
         """A tracer of its own to drive the engine with, or None for the chosen backend."""
@@ -34,7 +38,7 @@ class RunObserver:
     def on_stop(self, stop: "Stop", frame: Any) -> None:
         """A scenario stop happened; `frame` is live only during this call."""
 
-    def on_failure(self, error: BaseException) -> None:
+    def on_failure(self, error: BaseException, diagnosis: "Diagnosis") -> None:
         """Scripting (or building the model) raised `error`; the run is about to end."""
 
     def stop_reason(self) -> Optional[str]:

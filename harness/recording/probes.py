@@ -9,6 +9,10 @@ that moved things makes a probe do nothing, never fail the run.
   `__dict__` (not a submodule, so it has no model path) is named after the attribute that holds
   it (`helper`, `t1.t2`), and a module swapped in by `__prepare_scriptable__` takes the name of
   the one it replaces. So `memo`, keyed by `id()`, never shows an id.
+- `FailureTrail` on the functions of the walk's phases (`PHASES`): which of them an exception
+  left, innermost first, and the module each was working on. It is what the diagnosis of a
+  failed run (`recording/diagnose.py`) reads.
+- `BuilderCollector` on `infer_concrete_type_builder`: each module's builder as it returned.
 """
 from __future__ import annotations
 
@@ -64,12 +68,131 @@ class ModuleNaming:
         return self.encoder.unnamed_label(type(frame.f_locals.get("obj")).__name__)
 
 
-def install(encoder: Encoder, torch: Any) -> Dict[types.CodeType, List[Probe]]:
-    """The probes for this torch, by the code object each watches."""
-    probes: Dict[types.CodeType, List[Probe]] = {}
-    try:
-        probes.setdefault(resolve(PREPARE).code, []).append(
-            ModuleNaming(encoder, torch.nn.Module))
-    except LookupError:
+# The functions of the walk, the phase each stands for, and the argument naming its module
+# (None: the module of the call it runs in).
+PHASES = {
+    PREPARE: ("preparing the module (__prepare_scriptable__)", "obj"),
+    "torch.jit._recursive.check_module_initialized": ("checking the module was initialised",
+                                                      "mod"),
+    "torch.jit._recursive.infer_concrete_type_builder": ("inferring the module's type",
+                                                         "nn_module"),
+    "torch.jit._recursive.create_script_module_impl": ("compiling the module", "nn_module"),
+    "torch.jit._recursive.infer_methods_to_compile": ("reading the methods to compile",
+                                                      "nn_module"),
+    "torch.jit._recursive.create_methods_and_properties_from_stubs": (
+        "compiling the module's methods", None),
+    "torch.jit._recursive.get_hook_stubs": ("reading the module's hooks", "nn_module"),
+    "torch.jit._recursive.create_hooks_from_stubs": ("compiling the module's hooks", None),
+}
+MAX_TRAILS = 200  # exceptions followed at once; torch catches some of its own as it goes
+
+
+class Unwound:
+    """One function of the walk that an exception left: its phase and its module."""
+
+    def __init__(self, function: str, phase: str, module: Any):
+        self.function, self.phase, self.module = function, phase, module
+
+
+class FailureTrail:
+    """Follows exceptions through the walk's functions (one probe serves them all)."""
+
+    def __init__(self, module_type: type):
+        self.module_type = module_type
+        self.stack: List[Any] = []  # per active call: (frame, function, module)
+        self.trails: Dict[int, Any] = {}  # id(exception) -> (exception, [Unwound...])
+
+    def watcher(self, function: str) -> Probe:
+        trail = self
+        phase, argument = PHASES[function]
+
+        class Watch:
+            def enter(self, frame: Any) -> None:
+                try:
+                    module = frame.f_locals.get(argument) if argument else None
+                    if not isinstance(module, trail.module_type):
+                        module = trail.stack[-1][2] if trail.stack else None
+                    trail.stack.append((frame, function, module))
+                except Exception:
+                    pass
+
+            def leave(self, frame: Any, value: Any, raised: Optional[BaseException]) -> None:
+                try:
+                    while trail.stack and trail.stack[-1][0] is not frame:
+                        trail.stack.pop()  # left without an event of its own
+                    if not trail.stack:
+                        return
+                    _, _, module = trail.stack.pop()
+                    if raised is not None:
+                        trail.note(raised, Unwound(function, phase, module))
+                except Exception:
+                    pass
+
+        return Watch()
+
+    def note(self, exc: BaseException, unwound: Unwound) -> None:
+        entry = self.trails.get(id(exc))
+        if entry is None or entry[0] is not exc:
+            if len(self.trails) >= MAX_TRAILS:
+                self.trails.pop(next(iter(self.trails)))
+            entry = self.trails[id(exc)] = (exc, [])
+        entry[1].append(unwound)
+
+    def of(self, exc: BaseException) -> List[Unwound]:
+        """The walk's functions `exc` (or the error it was raised from) left, innermost first."""
+        seen = set()
+        while exc is not None and id(exc) not in seen:
+            seen.add(id(exc))
+            entry = self.trails.get(id(exc))
+            if entry is not None and entry[0] is exc:
+                return list(entry[1])
+            exc = exc.__cause__ or exc.__context__
+        return []
+
+
+class BuilderCollector:
+    """Each module's ConcreteModuleTypeBuilder, as infer_concrete_type_builder returned it."""
+
+    def __init__(self):
+        self.builders: List[Any] = []  # (module, builder), kept alive
+
+    def enter(self, frame: Any) -> None:
         pass
-    return probes
+
+    def leave(self, frame: Any, value: Any, raised: Optional[BaseException]) -> None:
+        if raised is None and value is not None:
+            try:
+                self.builders.append((frame.f_locals.get("nn_module"), value))
+            except Exception:
+                pass
+
+    def of(self, module: Any) -> Optional[Any]:
+        for owner, builder in reversed(self.builders):
+            if owner is module:
+                return builder
+        return None
+
+
+class Probes:
+    """The probes of one run, by the code object each watches, and what they found."""
+
+    def __init__(self, encoder: Encoder, torch: Any):
+        self.by_code: Dict[types.CodeType, List[Probe]] = {}
+        self.trail = FailureTrail(torch.nn.Module)
+        self.builders = BuilderCollector()
+        self._add(PREPARE, ModuleNaming(encoder, torch.nn.Module))
+        for function in PHASES:
+            self._add(function, self.trail.watcher(function))
+        self._add("torch.jit._recursive.infer_concrete_type_builder", self.builders)
+
+    def _add(self, function: str, probe: Probe) -> None:
+        try:
+            code = resolve(function).code
+        except LookupError:  # another torch: this probe has nothing to watch
+            return
+        self.by_code.setdefault(code, []).append(probe)
+
+
+def install(encoder: Encoder, torch: Any) -> Probes:
+    """The probes for this run and this torch."""
+    return Probes(encoder, torch)

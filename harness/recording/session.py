@@ -19,14 +19,13 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, List, Optional
 
 from .. import __version__
-from ..diagnosis import failed_attribute
 from ..errors import ExitCode, HarnessError, Stopped
 from ..records import ENCODING_VERSION, FORMAT, FORMAT_VERSION, BreakpointInfo, End, \
     ErrorInfo, Header, ScenarioInfo, Stop, WarningInfo
 from ..scenario import Scenario
 from ..snapshot import SnapshotWriteError, SnapshotWriter
 from ..text import strip_addresses
-from . import NUMPY_MISSING, backends, builder_log, import_torch, probes
+from . import NUMPY_MISSING, backends, builder_log, diagnose, import_torch, probes
 from .engine import Engine, WatchedBreakpoint
 from .observer import RunObserver
 from .paths import relative_paths_in
@@ -129,22 +128,32 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
     watched = resolve_breakpoints(scenario)  # after the model's import: it may be a target
     output = output or default_output(scenario.name, torch.__version__)
     encoder = torch_values.install(default_encoder())
+    encoder.growth = observer.writes_every_stop
 
     with SnapshotWriter(output) as writer:
         progress(snapshot=os.path.abspath(output), phase="building the model")
+        notes = diagnose.StopNotes()
+
+        def write_stop(stop: Stop) -> None:
+            writer.write(stop)
+            notes.add(stop)
+
         def emit(rec: Any) -> None:
-            if not isinstance(rec, Stop) or observer.should_write(rec):
+            if not isinstance(rec, Stop):
                 writer.write(rec)
+            elif observer.should_write(rec):
+                write_stop(rec)
             if sink is not None:
                 sink(rec)
 
+        run_probes = probes.install(encoder, torch)
         engine = Engine(watched, encoder, emit, observer,
                         is_subject=lambda v: isinstance(v, torch.nn.Module),
-                        probes=probes.install(encoder, torch))
+                        probes=run_probes.by_code)
         tracer = observer.tracer(engine) or backends.create(backend_name, engine)
         emit(_header(scenario, torch.__version__, tracer.name))
-        observer.attach(engine, writer.write)
-        scripted = error = None
+        observer.attach(engine, write_stop)
+        scripted = error = model = None
         phase = "build"
         stopped_by: Optional[BaseException] = None
         with warnings.catch_warnings(record=True) as caught, builder_log.recording_builders():
@@ -173,9 +182,11 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
                 # torch caught the debugger's quit somewhere (it catches Exception around
                 # scripting function attributes) and went on untraced: still stopped.
                 stopped_by, scripted, error = bdb.BdbQuit(reason), None, None
-            if error is not None:
-                observer.on_failure(error)
         end = _end(engine, scripted, error, phase, stopped_by, caught, reason)
+        if end.error is not None and error is not None:
+            end.diagnosis = diagnose.diagnose(error, phase, run_probes, encoder, notes,
+                                              scenario, model)
+            observer.on_failure(error, end.diagnosis)
         for name, value in observer.end_fields().items():
             setattr(end, name, value)
         emit(end)
@@ -257,7 +268,7 @@ def _end(engine: Engine, scripted: Any, error: Optional[BaseException], phase: s
         message = relative_paths_in(strip_addresses(_error_text(error)))
         end.outcome = "error"
         end.error = ErrorInfo(type=type_name(type(error)), message=message, phase=phase,
-                              attribute=failed_attribute(message))
+                              attribute=diagnose.failed_attribute(message))
     else:
         end.scripted = {"qualified_name": scripted._c._type().qualified_name()}
     end.warnings = _warnings(caught)

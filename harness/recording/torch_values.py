@@ -138,12 +138,22 @@ def name_model(enc: Encoder, model: Any) -> None:
     its own error is the one the user must see."""
     if not isinstance(model, torch.nn.Module):
         return
-    try:
-        named = list(model.named_modules(remove_duplicate=False))
-    except Exception:
-        named = [("", model)]
-    for path, module in named:
+    for path, module in walk_modules(model):
         if enc.name_of(module) is None:
             enc.name_object(module, path)
         else:  # used at two places: the first path names it, the others are kept too
             enc.add_alias(module, path)
+
+
+def walk_modules(model: Any):
+    """(path, module) for the model and every submodule, in `named_modules` order, duplicates
+    included. It reads `_modules` from each module's own `__dict__`, so a module that was
+    never initialised (no `super().__init__()`) is listed rather than raising."""
+    stack = [("", model, ())]
+    while stack:
+        path, module, above = stack.pop()
+        yield path, module
+        children = module.__dict__.get("_modules") or {}
+        for name, child in reversed(list(children.items())):
+            if child is not None and id(child) not in above and len(above) < 100:
+                stack.append((f"{path}.{name}" if path else name, child, above + (id(module),)))

@@ -13,6 +13,11 @@ then by duck-typed predicates. The rules, which the README documents as the valu
   ever lands in a snapshot. Memory addresses are cut out of every repr, and the machine's path
   prefixes out of every string (`recording/paths.py`).
 - Depth, length and size are bounded; what is cut says so with "truncated".
+- A dict or list that a breakpoint captured before, still the same object and grown only by
+  appending (torch's `memo`, passed down the whole walk), is written as what it gained since:
+  {"type": "dict", "items": [new pairs], "since": {"stop": N, "count": C}}, C items at stop #N
+  plus these. A snapshot's size then grows with the model, not with its square
+  (`encode_local`; `snapshot.Snapshot.value` puts the whole back together).
 
 Nothing here imports torch: torch's encoders live in `torch_values` and register themselves.
 """
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import types
 import typing
 from dataclasses import dataclass
@@ -57,6 +63,8 @@ class Encoder:
         self.aliases: Dict[int, List[str]] = {}  # id(obj) -> its other names
         self._unknown_ids: Dict[int, str] = {}
         self._unnamed = 0
+        self.growth = True  # write a captured container by what it gained (see encode_local)
+        self._grown: Dict[Any, Tuple[Any, int, list]] = {}  # (breakpoint, local) -> last seen
         self._by_type: Dict[type, EncodeFn] = {}
         self._by_predicate: List[Tuple[Callable[[Any], bool], EncodeFn]] = []
 
@@ -102,6 +110,37 @@ class Encoder:
         return {"type": Tag.ID, "of": label}
 
     # -- encoding ---------------------------------------------------------------------------
+    def encode_local(self, key: Any, value: Any, stop: int) -> Any:
+        """A captured local at stop #`stop`; `key` says which breakpoint's local it is. A dict
+        or list this key saw before, grown since only by appending, is written as its new
+        items and where the rest was written."""
+        kind = type(value)
+        if not self.growth or kind not in (dict, list):
+            return self.encode(value)
+        items = list(value.items()) if kind is dict else list(value)
+        seen = self._grown.get(key)
+        self._grown[key] = (value, stop, items)
+        if seen is None or seen[0] is not value or len(items) < len(seen[2]):
+            return self.encode(value)
+        before = seen[2]
+        if kind is dict:
+            same = all(a[0] is b[0] and a[1] is b[1] for a, b in zip(before, items))
+        else:
+            same = all(map(operator.is_, before, items))
+        if not same:  # changed in place, not only grown: written whole
+            return self.encode(value)
+        try:
+            new = value.__class__()
+            if kind is dict:
+                new.update(items[len(before):])
+            else:
+                new.extend(items[len(before):])
+            out = self._encode(new, 0)
+        except Exception as exc:
+            return {"type": type_name(kind), "error": f"{type(exc).__name__}: {exc}"}
+        out["since"] = {"stop": seen[1], "count": len(before)}
+        return out
+
     def encode(self, value: Any, depth: int = 0) -> Any:
         try:
             return self._encode(value, depth)

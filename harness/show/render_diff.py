@@ -71,6 +71,7 @@ def diff_lines(report: DiffReport, style: Style, label_a: str = "A",
 
 def summary_line(report: DiffReport, label_a: str = "A", label_b: str = "B") -> str:
     c = report.counts
+    left_out = "" if report.contents else " (tensor contents left out)"
     if report.encoding:
         return (f"not comparable: value encodings {report.encoding[0]} and "
                 f"{report.encoding[1]}; {c['paired']} stops paired, {c['only_a']} only in "
@@ -78,10 +79,11 @@ def summary_line(report: DiffReport, label_a: str = "A", label_b: str = "B") -> 
                 "changed code")
     if report.equal:
         note = f" ({c['reformatted']} sources reformatted only)" if c["reformatted"] else ""
-        return f"equal: {c['paired']} stops paired, no differences{note}"
+        return f"equal: {c['paired']} stops paired, no differences{note}{left_out}"
     return (f"different: {c['paired']} stops paired, {c['changed']} changed, "
             f"{c['only_a']} only in {label_a}, {c['only_b']} only in {label_b}, "
-            f"{c['sources']} sources with changed code, {c['reformatted']} reformatted only")
+            f"{c['sources']} sources with changed code, {c['reformatted']} reformatted only"
+            f"{left_out}")
 
 
 def diff_text(report: DiffReport, color: bool = False) -> str:

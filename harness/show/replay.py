@@ -8,12 +8,13 @@ from __future__ import annotations
 import cmd
 import json
 import re
-from typing import IO, Any, List, Optional
+from typing import IO, Any, Callable, List, Optional
 
 from ..records import Stop, path_label
 from ..snapshot import Snapshot, key_label
 from ..text import safe, safe_line
-from .render import Style, function_label, short, stop_detail, stop_line, summary
+from .render import Style, function_label, short, stop_detail, stop_line
+from .run_report import report
 
 _PATH_PART = re.compile(r"\.([^.\[\]]+)|\[([^\]]+)\]")
 
@@ -22,14 +23,15 @@ class PathError(LookupError):
     pass
 
 
-def lookup(locals_: dict, path: str) -> Any:
-    """`attr_type.jit_type`, `memo[id(layer1)]`, `added_names[0]` inside encoded locals."""
+def lookup(locals_: dict, path: str, whole: Optional[Callable[[str], Any]] = None) -> Any:
+    """`attr_type.jit_type`, `memo[id(layer1)]`, `added_names[0]` inside encoded locals.
+    `whole(name)` gives a local whole (a grown `memo` put back together)."""
     match = re.match(r"[A-Za-z_][A-Za-z0-9_]*", path)
     if not match or match.group(0) not in locals_:
         names = ", ".join(locals_) or "none"
         raise PathError(f"no captured local {path.split('.')[0]!r} at this stop "
                         f"(captured: {names})")
-    value = locals_[match.group(0)]
+    value = whole(match.group(0)) if whole else locals_[match.group(0)]
     rest = path[match.end():]
     while rest:
         part = _PATH_PART.match(rest)
@@ -111,6 +113,9 @@ class ReplayShell(cmd.Cmd):
     def current(self) -> Stop:
         return self.snap.stops[self.i]
 
+    def _whole(self, name: str) -> Any:
+        return self.snap.value(self.current, name)
+
     def show(self) -> None:
         self.say(stop_line(self.current, self.style))
 
@@ -187,7 +192,7 @@ class ReplayShell(cmd.Cmd):
             self.do_locals("")
             return
         try:
-            value = lookup(self.current.locals, arg.strip())
+            value = lookup(self.current.locals, arg.strip(), self._whole)
         except PathError as exc:
             self.say(safe_line(str(exc)))
             return
@@ -198,7 +203,7 @@ class ReplayShell(cmd.Cmd):
         if not self._need_stops():
             return
         try:
-            value = lookup(self.current.locals, arg.strip()) if arg.strip() \
+            value = lookup(self.current.locals, arg.strip(), self._whole) if arg.strip() \
                 else self.current.locals
         except PathError as exc:
             self.say(safe_line(str(exc)))
@@ -309,6 +314,7 @@ def print_snapshot(snap: Snapshot, style: Style, out: IO[str], stop_index: Optio
         for line in stop_detail(stop, style):
             print(line, file=out)
     if stop_index is None and function is None:
-        for line in summary(list(snap.stops), snap.end, snap.path, style):
+        for line in report(list(snap.stops), snap.end, snap.path, style, mode="none",
+                           header=snap.header):
             print(line, file=out)
     return 0 if chosen or not (stop_index is not None or function) else 1

@@ -12,7 +12,7 @@ def test_two_runs_on_one_torch_diff_as_equal(tmp_path, seed_run):
     assert run_harness("run", "scenarios/seed_walk.yaml", "-o", str(again), "-q").returncode == 0
     assert os.path.abspath(first) != os.path.abspath(again)
     proc = run_harness("diff", first, str(again))
-    assert proc.returncode == 0 and "equal: 111 stops paired, no differences" in proc.stdout
+    assert proc.returncode == 0 and "equal: 151 stops paired, no differences" in proc.stdout
 
 
 def test_moved_lines_do_not_count_and_changed_values_do(tmp_path, seed_run):

@@ -8,7 +8,9 @@ from helpers import HARNESS, ROOT, read_jsonl, real_snapshot, run_harness, stops
 SEED_FUNCTIONS = {
     "torch.jit._script.call_prepare_scriptable_func_impl",
     "torch.jit._recursive.create_script_module",
+    "torch.jit._recursive.check_module_initialized",
     "torch.jit._recursive.get_module_concrete_type",
+    "torch.jit._recursive.ConcreteTypeStore.get_or_create_concrete_type",
     "torch.jit._recursive.infer_concrete_type_builder",
     "torch.jit._recursive.infer_concrete_type_builder.<locals>.infer_type",
     "torch.jit._recursive.create_script_module_impl",
@@ -28,14 +30,22 @@ def test_seed_scenario_records_every_seed_function(seed_run):
     assert len(stops(records, ".infer_concrete_type_builder")) == 13
 
 
-def test_memo_is_keyed_by_model_paths_not_ids(seed_run):
-    _, records = seed_run
-    last = stops(records, "call_prepare_scriptable_func_impl")[-1]
-    memo = last["locals"]["memo"]
-    assert memo["type"] == "dict"
-    keys = [k["of"] for k, _ in memo["items"]]
-    assert keys[:3] == ["", "layer1", "layer1.0"]
-    assert all(v["type"] == "nn.Module" for _, v in memo["items"])
+def test_memo_is_keyed_by_model_paths_not_ids_and_written_by_what_it_gained(seed_run):
+    from harness import snapshot
+
+    proc, records = seed_run
+    prepared = stops(records, "call_prepare_scriptable_func_impl")
+    assert prepared[0]["locals"]["memo"] == {"type": "dict", "items": []}
+    for before, stop in zip(prepared, prepared[1:]):  # each stop: only what it added
+        memo = stop["locals"]["memo"]
+        assert memo["since"] == {"stop": before["index"],
+                                 "count": len(prepared[:prepared.index(before)])}
+        assert len(memo["items"]) == 1
+    snap = snapshot.read(proc.stdout.split("snapshot: ")[-1].strip())
+    whole = snap.value(snap.by_index(prepared[-1]["index"]), "memo")  # put back together
+    keys = [k["of"] for k, _ in whole["items"]]
+    assert keys[:3] == ["", "layer1", "layer1.0"] and len(keys) == 12
+    assert all(v["type"] == "nn.Module" for _, v in whole["items"])
 
 
 def test_builder_added_names_and_attr_type_are_data(seed_run):
@@ -72,11 +82,15 @@ def test_colour_on_a_terminal(tmp_path):
     assert ANSI.search(output) and "outcome: ok" in output
 
 
-def test_terminal_output_has_a_line_per_stop_and_a_summary(seed_run):
+def test_terminal_output_groups_every_stop_by_module_with_a_flag(seed_run):
     proc, records = seed_run
     out = proc.stdout
-    assert len(re.findall(r"^#\d+ ", out, re.M)) == len(stops(records))
-    assert "infer_type return custom_layer1  name='weights'" in out
+    lines = re.findall(r"^  #(\d+) +([✗↳✓·]) ", out, re.M)
+    assert sorted(int(i) for i, _ in lines) == [s["index"] for s in stops(records)]
+    assert "custom_layer1  CustomLayer  14 stops (7 ✓)" in out
+    assert "  #66   ✓ infer_type return  name='weights'" in out
+    assert "✗" not in out  # submodules are marked ↳, not as failures
+    assert "memo=+{id(layer1): <layer1: Sequential>} (2 in all)" in out
     assert "outcome: ok: scripted into __torch__.seed_model.CustomModel" in out
     # the deprecation warning, once, with a count
     assert len(re.findall(r"torch\.jit\.script. is deprecated", out)) == 1
@@ -98,7 +112,12 @@ def test_failing_model_exits_1_keeps_the_snapshot_and_points_at_the_typing(faili
     proc, records = failing_run
     assert proc.returncode == 1
     assert "Module 'MixedScales' has no attribute 'scales'" in proc.stdout  # torch's words
-    assert "the attribute 'scales' was typed at:" in proc.stdout
+    assert "the type of attribute scales of module <root> (MixedScales) could not be " \
+           "inferred; MixedScales.forward uses it" in proc.stdout
+    assert re.search(r"shown at: +#8 #9 #10", proc.stdout)
+    # what failed comes first: torch's error, the diagnosis, the stops marked ✗
+    assert proc.stdout.index("RuntimeError") < proc.stdout.index("── diagnosis") \
+        < proc.stdout.index("stops marked ✗") < proc.stdout.index("── stops by module")
     end = records[-1]
     assert end["outcome"] == "error" and end["error"]["attribute"] == "scales"
     typed = [s for s in stops(records, "infer_type") if s["locals"]["name"] == "scales"][0]

@@ -50,9 +50,9 @@ def test_modules_without_a_model_path_get_stable_names_and_no_id_gets_in(tmp_pat
     prepared = [r["locals"]["obj"]["path"] for r in records if r["kind"] == "stop"
                 and r["function"].endswith("call_prepare_scriptable_func_impl")]
     assert prepared == ["", "fc", "t1", "t1.t2", "t1"]
-    last_memo = [r for r in records if r["kind"] == "stop" and "memo" in r["locals"]][-1]
-    assert [k["of"] for k, _ in last_memo["locals"]["memo"]["items"]] == ["", "fc", "t1",
-                                                                          "t1.t2"]
+    snap = snapshot.read(str(tmp_path / "cycle0.jsonl"))
+    last = [s for s in snap.stops if "memo" in s.locals][-1]
+    assert [k["of"] for k, _ in snap.value(last, "memo")["items"]] == ["", "fc", "t1", "t1.t2"]
     assert all(isinstance(r["locals"].get("obj_id"), dict) for r in records
                if r["kind"] == "stop" and "obj_id" in r["locals"])
     assert not re.search(r"\b\d{12,}\b", re.sub(r'"sha256": "[0-9a-f]+"', "", outs[0]))

@@ -93,3 +93,43 @@ def test_stops_without_a_key_are_told_apart_in_the_report():
     b = snapshot.parse([json.dumps(nokey)] + [json.dumps(s) for s in same[:2]])
     (only,) = diff(a, b).functions["m.f"].only_a
     assert only.identity == "return <root> (3 of 3)"
+
+
+def grown_stop(i, items, since=None):
+    memo = {"type": "dict", "items": items}
+    if since is not None:
+        memo["since"] = {"stop": since[0], "count": since[1]}
+    return {**stop(i, f"m{i}", 0), "locals": {"name": f"m{i}", "t": memo}}
+
+
+def test_a_cumulative_change_is_reported_once():
+    """B's memo gained one more entry at stop 1: every later stop carries it, but each stop is
+    written as what it gained, so only stop 1 differs."""
+    k = lambda n: {"type": "id", "of": n}  # noqa: E731
+    a = snap([grown_stop(0, []), grown_stop(1, [[k("a"), 1]], (0, 0)),
+              grown_stop(2, [[k("b"), 2]], (1, 1)), grown_stop(3, [[k("c"), 3]], (2, 2))])
+    b = snap([grown_stop(0, []), grown_stop(1, [[k("a"), 1], [k("x"), 9]], (0, 0)),
+              grown_stop(2, [[k("b"), 2]], (1, 2)), grown_stop(3, [[k("c"), 3]], (2, 3))])
+    report = diff(a, b)
+    assert [c.identity for c in report.functions["m.f"].changed] == ["return <root> name=m1"]
+    whole = b.value(b.by_index(3), "t")  # the reader puts a grown value back together
+    assert [key["of"] for key, _ in whole["items"]] == ["a", "x", "b", "c"]
+    assert "since" not in whole
+
+
+def test_tensor_contents_can_be_left_out():
+    def weights(digest):
+        return {"type": "Parameter", "shape": [2], "dtype": "float32", "device": "cpu",
+                "requires_grad": True, "sha256": digest}
+
+    a = snap([{**stop(0, "w", 0), "locals": {"name": "w", "t": weights("aa")}}])
+    b = snap([{**stop(0, "w", 0), "locals": {"name": "w", "t": weights("bb")}}])
+    assert diff(a, b).counts["changed"] == 1
+    report = diff(a, b, contents=False)
+    assert report.equal and not report.contents
+    from harness.show.render_diff import summary_line
+
+    assert summary_line(report).endswith("(tensor contents left out)")
+    shape = snap([{**stop(0, "w", 0), "locals": {"name": "w",
+                                                  "t": dict(weights("aa"), shape=[3])}}])
+    assert diff(a, shape, contents=False).counts["changed"] == 1  # the shape still counts

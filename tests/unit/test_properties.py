@@ -15,7 +15,7 @@ from harness import compare, records, snapshot
 from harness import scenario as scenario_mod
 from harness.errors import ScenarioError, SnapshotError
 from harness.recording.values import default_encoder
-from harness.show import render
+from harness.show import render, run_report
 from harness.show.replay import ReplayShell
 from helpers import real_snapshot
 
@@ -137,7 +137,7 @@ def test_a_mutated_snapshot_reads_what_is_intact_or_is_refused(tmp_path_factory,
     for stop in snap.stops:  # everything read is a valid record, and shows without crashing
         assert isinstance(stop, records.Stop)
         render.stop_line(stop, render.Style(False))
-    render.summary(list(snap.stops), snap.end, snap.path, render.Style(False))
+    run_report.report(list(snap.stops), snap.end, snap.path, render.Style(False))
     out = io.StringIO()
     shell = ReplayShell(snap, render.Style(False), stdin=io.StringIO(""), stdout=out)
     for command in ("locals", "p memo", "w", "l", "n", "pp"):

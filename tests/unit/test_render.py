@@ -3,7 +3,8 @@ terminal, and a value of an unexpected shape shown rather than crashing."""
 import pytest
 
 from harness.records import Stop, Tag
-from harness.show.render import SHORT_FORMS, Style, short, stop_line
+from harness.show.render import Style, stop_line
+from harness.show.short import SHORT_FORMS, flag, short, short_local
 
 CASES = [
     ({"type": "local", "name": "attr_type"}, "<attr_type>"),
@@ -24,7 +25,7 @@ CASES = [
     ({"type": "InferredType", "success": False, "reason": "no"}, "✗ no"),
     ({"type": "ConcreteModuleTypeBuilder", "py_class": "m.Net",
       "attributes": {"w": {}}, "failed_attributes": {"f": "x"}},
-     "builder(Net; attrs: w; failed: f)"),
+     "builder(Net; failed: f; attrs: w)"),
     ({"type": "dtype", "name": "torch.float32"}, "torch.float32"),
     ({"type": "Size", "items": [2, 3]}, "Size([2, 3])"),
     ({"type": "some.Thing", "repr": "<Thing>"}, "<Thing>"),
@@ -58,3 +59,33 @@ def test_control_characters_are_escaped_and_width_is_kept():
                            "locals": {"n\x1bame": "v"}})
     line = stop_line(stop, Style(False))
     assert "\x1b" not in line and "\\x1b" in line
+
+
+def stop(**captured):
+    return Stop.from_json({"kind": "stop", "index": 7, "function": "m.infer_type",
+                           "breakpoint": 0, "event": "return", "line": 1, "call": 0,
+                           "parent": None, "depth": 0, "subject": "fc", "locals": captured})
+
+
+def test_flags_tell_real_failures_from_submodules():
+    submodule = {"type": "InferredType", "success": False,
+                 "reason": "Cannot infer concrete type of torch.nn.Module"}
+    failed = {"type": "InferredType", "success": False, "reason": "mixed list"}
+    typed = {"type": "InferredType", "success": True, "jit_type": "int"}
+    assert flag(stop(attr_type=submodule)) == "↳"
+    assert short_local("attr_type", submodule) == "↳ submodule"
+    assert flag(stop(attr_type=failed)) == "✗"
+    assert flag(stop(attr_type=typed)) == "✓"
+    assert flag(stop(x=1)) == "·"
+    assert flag(stop(x=1, **{"raise": {"type": "ValueError", "message": "m"}})) == "✗"
+    builder = {"type": "ConcreteModuleTypeBuilder", "failed_attributes": {"fn": "hint"}}
+    assert flag(stop(b=builder)) == "✗"
+    line = stop_line(stop(attr_type=failed), Style(False))
+    assert line.startswith("#7    ✗ infer_type return fc  attr_type=✗ mixed list")
+    assert stop_line(stop(x=1), Style(False), module=False) == "#7    · infer_type return  x=1"
+
+
+def test_a_grown_container_shows_what_the_stop_added():
+    memo = {"type": "dict", "items": [[{"type": "id", "of": "fc"}, 1]],
+            "since": {"stop": 3, "count": 4}}
+    assert short_local("memo", memo) == "+{id(fc): 1} (5 in all)"

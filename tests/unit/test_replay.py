@@ -37,11 +37,11 @@ def test_step_print_list_where(snap):
                               "p attr_type.jit_type", "l 2", "w", "b", "pp name",
                               "ls create_script", "p nosuch")
     greeting, n, f, p_item, g, p_attr, p_jit, l2, w, b, pp_name, ls, p_nosuch = out
-    assert "torch 1.13.1+cu117" in greeting and "#0    call_prepare" in greeting
-    assert n.startswith("#1    call_prepare_scriptable_func_impl enter layer1")
-    assert f.startswith("#14   infer_type return <root>")
+    assert "torch 1.13.1+cu117" in greeting and "#0    · call_prepare" in greeting
+    assert n.startswith("#1    · call_prepare_scriptable_func_impl enter layer1")
+    assert f.startswith("#14   ↳ infer_type return <root>")
     assert p_item.startswith("item = <layer1: Sequential>")
-    assert g.startswith("#58   infer_type return custom_layer1  name='weights'")
+    assert g.startswith("#58   ✓ infer_type return custom_layer1  name='weights'")
     assert p_attr.startswith("attr_type = ✓ Tensor") and "success: True" in p_attr
     assert p_jit.strip() == "attr_type.jit_type = 'Tensor'"
     assert "->" in l2 and "return attr_type, inferred" in l2  # source from the snapshot

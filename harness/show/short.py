@@ -1,0 +1,174 @@
+"""Values on one line: the short form of each encoded value, and the flag of each stop.
+
+One short form per value tag (`SHORT_FORMS`): a new encoder adds its line here and nothing
+else. Everything that came from a snapshot or a model passes through `text.safe_line`:
+control characters and escape sequences are shown escaped, never sent to the terminal.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Iterable, List
+
+from ..records import Stop, Tag, path_label, tag_of
+from ..text import safe_line
+
+SHORT_WIDTH = 70
+SUBMODULE_REASON = "Cannot infer concrete type of torch.nn.Module"
+
+# A stop's flag: what it shows at a glance.
+FAILED, SUBMODULE, TYPED, PLAIN = "✗", "↳", "✓", "·"
+
+
+def short(value: Any, width: int = SHORT_WIDTH) -> str:
+    """A value on one line, at most `width` characters, safe for a terminal."""
+    text = safe_line(_short(value, width))
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _short(v: Any, width: int) -> str:
+    tag = tag_of(v)
+    if tag is None:
+        return repr(v)
+    form = SHORT_FORMS.get(tag)
+    if form is not None:
+        try:
+            return form(v, width)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            pass  # a value of an unexpected shape (a file not written by the harness)
+    if "repr" in v:
+        return str(v["repr"])
+    if "message" in v:
+        return f"{tag}: {' '.join(_plain(v['message']).split())}"
+    return tag
+
+
+def _plain(text: Any) -> str:
+    return text["value"] + "…" if isinstance(text, dict) else str(text)
+
+
+def _join(parts: Iterable[str], v: dict, width: int) -> str:
+    out: List[str] = []
+    used = 0
+    for part in parts:
+        if used + len(part) > width:
+            out.append("…")
+            break
+        out.append(part)
+        used += len(part) + 2
+    else:
+        if v.get("truncated"):
+            out.append(f"…{v['truncated']} in all")
+    return ", ".join(out)
+
+
+def _sequence(v: dict, width: int) -> str:
+    open_, close = {Tag.LIST: "[]", Tag.TUPLE: "()"}.get(v["type"], "{}")
+    return open_ + _join((_short(i, width) for i in v["items"]), v, width) + close
+
+
+def _dict(v: dict, width: int) -> str:
+    pairs = (f"{_short(k, width)}: {_short(x, width)}" for k, x in v["items"])
+    return "{" + _join(pairs, v, width) + "}"
+
+
+def _tensor(v: dict, width: int) -> str:
+    shape = "×".join(str(n) for n in v["shape"]) or "scalar"
+    return f"{v['type']}[{shape} {v['dtype']}]"
+
+
+def _nn_module(v: dict, width: int) -> str:
+    cls = v["class"].rsplit(".", 1)[-1]
+    return f"<{path_label(v['path'])}: {cls}>" if v.get("path") is not None else f"<{cls}>"
+
+
+def _inferred_type(v: dict, width: int) -> str:
+    return f"✓ {v['jit_type']}" if v["success"] else f"✗ {_plain(v['reason'])}"
+
+
+def _concrete_type(v: dict, width: int) -> str:
+    return (f"ConcreteModuleType({v['jit_type']}: {len(v['attributes'])} attrs, "
+            f"{len(v['modules'])} modules, {len(v['constants'])} consts)")
+
+
+def _builder(v: dict, width: int) -> str:
+    if v.get("recorded") is False:
+        return "ConcreteModuleTypeBuilder(not recorded)"
+    parts = []
+    # failed attributes first: they are why one looks at a builder
+    for key, label in (("failed_attributes", "failed"), ("attributes", "attrs"),
+                       ("modules", "modules"), ("constants", "consts")):
+        if v.get(key):
+            parts.append(f"{label}: {', '.join(v[key])}")
+    cls = (v.get("py_class") or "?").rsplit(".", 1)[-1]
+    return f"builder({cls}; {'; '.join(parts) or 'empty'})"
+
+
+SHORT_FORMS: Dict[str, Callable[[dict, int], str]] = {
+    Tag.LOCAL: lambda v, w: f"<{v['name']}>",
+    Tag.ID: lambda v, w: f"id({path_label(v['of'])})",
+    Tag.FLOAT: lambda v, w: str(v["value"]),
+    Tag.STR: lambda v, w: repr(v["value"]) + "…",
+    Tag.LIST: _sequence, Tag.TUPLE: _sequence, Tag.SET: _sequence, Tag.FROZENSET: _sequence,
+    Tag.DICT: _dict,
+    Tag.FUNCTION: lambda v, w: v["name"], Tag.BUILTIN: lambda v, w: v["name"],
+    Tag.METHOD: lambda v, w: v["name"], Tag.CLASS: lambda v, w: v["name"],
+    Tag.MODULE: lambda v, w: v["name"],
+    Tag.ANNOTATION: lambda v, w: v["text"],
+    Tag.TENSOR: _tensor, Tag.PARAMETER: _tensor,
+    Tag.NN_MODULE: _nn_module,
+    Tag.SCRIPT_MODULE: lambda v, w: f"<script {v.get('qualified_name') or v.get('original_name')}>",
+    Tag.INFERRED_TYPE: _inferred_type,
+    Tag.JIT_TYPE: lambda v, w: v["name"],
+    Tag.CONCRETE_TYPE: _concrete_type,
+    Tag.BUILDER: _builder,
+    Tag.DTYPE: lambda v, w: v["name"], Tag.DEVICE: lambda v, w: v["name"],
+    Tag.SIZE: lambda v, w: f"Size({list(v['items'])})",
+}
+
+
+# -- values in their stop -----------------------------------------------------------------
+def is_submodule_type(value: Any) -> bool:
+    """`infer_type` on a submodule: the type fails on purpose (the submodule is then typed
+    by a walk of its own), so it is no failure."""
+    return (tag_of(value) == Tag.INFERRED_TYPE and value.get("success") is False
+            and isinstance(value.get("reason"), str)
+            and value["reason"].startswith(SUBMODULE_REASON))
+
+
+def grown(value: Any) -> bool:
+    """A value written as what it gained since an earlier stop (`memo`)."""
+    return tag_of(value) in (Tag.DICT, Tag.LIST) and isinstance(value.get("since"), dict)
+
+
+def short_local(name: str, value: Any, width: int = SHORT_WIDTH) -> str:
+    """A captured value on one line, as its stop shows it: a submodule's type as a submodule,
+    a grown container (`memo`) by what the stop added."""
+    if is_submodule_type(value):
+        return "↳ submodule"
+    if grown(value):
+        try:
+            total = int(value["since"]["count"]) + len(value["items"])
+            added = short({k: v for k, v in value.items() if k != "since"}, width)
+        except (KeyError, TypeError, ValueError):
+            return short(value, width)
+        return f"+{added} ({total} in all)"
+    return short(value, width)
+
+
+def flag(stop: Stop) -> str:
+    """✗ a real failure (an exception left, a type that could not be inferred, a builder with
+    failed attributes); ↳ a submodule's expected non-type; ✓ a type inferred; · otherwise."""
+    result = PLAIN
+    for value in stop.locals.values():
+        tag = tag_of(value)
+        if tag == Tag.INFERRED_TYPE:
+            if is_submodule_type(value):
+                result = SUBMODULE if result == PLAIN else result
+            elif value.get("success") is False:
+                return FAILED
+            elif result == PLAIN:
+                result = TYPED
+        elif tag == Tag.BUILDER and value.get("failed_attributes"):
+            return FAILED
+    if "raise" in stop.locals:
+        return FAILED
+    return result
