@@ -1,13 +1,26 @@
-"""How much slower is scripting under `harness run` than plain torch.jit.script?
+"""How much slower is scripting a model under `harness` than plain torch.jit.script?
 
-    python benchmarks/overhead.py [--runs 5]
+    python benchmarks/overhead.py [--runs 5] [--models seed,transformer,resnet]
 
-For each model (the seed's CustomModel, a small torch.nn.Transformer) and each backend this
-Python has, it times, each in a fresh process (torch's type caches are process-wide):
-plain = build the model + torch.jit.script; harness = the same under in-process recording of
-the seed walk (encoding the captured locals and writing the snapshot included). It prints the
-median of each and their ratio. Processes alternate, so machine noise hits both sides alike.
-Timings exclude `import torch`, which is the same for both.
+For each model (the seed's CustomModel, a small torch.nn.Transformer, a ResNet-18-sized
+network written below with torch.nn) it times, each in a fresh process (torch's type caches
+are process-wide), median of --runs processes, the processes of all modes interleaved so that
+machine noise hits them alike:
+
+  plain          build the model + torch.jit.script
+  settrace       the same under an empty sys.settrace function: the floor any settrace
+                 tracer pays
+  bdb            under a bdb.Bdb with breakpoints on the seed walk's functions
+  hunter         under hunter with the same functions as its query (skipped, with a line,
+                 when hunter is not installed)
+  harness/...    the same recorded by harness (the seed walk's breakpoints), with each backend
+                 this Python has: the whole `record()` call, encoding, snapshot and all
+  bare/...       the same breakpoints capturing no locals (only what a function returns): the
+                 cost of the stops themselves, apart from the values they capture
+
+It prints the medians, each mode's ratio to plain, the snapshot's bytes per stop, and the
+peak memory (max RSS) of the process. `import torch` is left out of every timing (it is the
+same for all). Timings on a shared machine are noisy: compare ratios within one run.
 """
 from __future__ import annotations
 
@@ -17,66 +30,142 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 MODELS = {
-    "seed CustomModel": {"factory": os.path.join(ROOT, "scenarios/models/seed_model.py")
-                                    + ":CustomModel", "args": [True], "kwargs": {}},
-    "nn.Transformer(d_model=128, 2+2 layers)": {
+    "seed": ("seed CustomModel", {"factory": os.path.join(ROOT, "scenarios", "models",
+                                                          "seed_model.py") + ":CustomModel",
+                                  "args": [True], "kwargs": {}}),
+    "transformer": ("nn.Transformer(d_model=128, 2+2 layers)", {
         "factory": "torch.nn:Transformer", "args": [],
         "kwargs": {"d_model": 128, "nhead": 4, "num_encoder_layers": 2,
-                   "num_decoder_layers": 2, "dim_feedforward": 256}},
+                   "num_decoder_layers": 2, "dim_feedforward": 256}}),
+    "resnet": ("ResNet-18-sized (benchmarks/resnet.py)", {
+        "factory": os.path.join(ROOT, "benchmarks", "resnet.py") + ":resnet18",
+        "args": [], "kwargs": {}}),
 }
 
 CHILD = r"""
-import json, sys, time, tempfile, os, warnings
+import json, os, resource, sys, tempfile, time, warnings
 sys.path.insert(0, {root!r})
-from harness.session import import_torch, record
-from harness import scenario as scenario_mod, seed_walk, model_loader
+from harness.recording import import_torch, model_loader, seed_walk
+from harness.recording.session import record
+from harness import scenario as scenario_mod
 torch = import_torch()
 warnings.simplefilter("ignore")
 model, mode = json.loads(sys.argv[1]), sys.argv[2]
 data = seed_walk.scenario_data(model["factory"], model["args"], name="bench")
 data["model"]["kwargs"] = model["kwargs"]
+if mode.startswith("bare/"):
+    for bp in data["breakpoints"]:
+        bp["capture"], bp["key"] = [], []
 scenario = scenario_mod.from_data(data)
-if mode == "plain":
-    factory = model_loader.load_factory(scenario.model)
-    start = time.perf_counter()
+factory = model_loader.load_factory(scenario.model)
+codes = [seed_walk_target.code for seed_walk_target in
+         [__import__("harness.recording.targets", fromlist=["resolve"]).resolve(bp["function"])
+          for bp in seed_walk.BREAKPOINTS]]
+out = os.path.join(tempfile.mkdtemp(), "s.jsonl")
+stops = None
+
+def plain():
+    torch.manual_seed(0)
     torch.jit.script(factory(*scenario.model.args, **scenario.model.kwargs))
-else:
-    out = os.path.join(tempfile.mkdtemp(), "s.jsonl")
+
+if mode == "plain":
+    start = time.perf_counter(); plain()
+elif mode == "settrace":
     start = time.perf_counter()
-    record(scenario, output=out, backend=mode)
-print(time.perf_counter() - start)
+    sys.settrace(lambda frame, event, arg: None)
+    try:
+        plain()
+    finally:
+        sys.settrace(None)
+elif mode == "bdb":
+    import bdb
+    class Quiet(bdb.Bdb):
+        def user_line(self, frame): pass
+        def user_call(self, frame, args): pass
+        def user_return(self, frame, value): pass
+    debugger = Quiet()
+    for code in codes:
+        debugger.set_break(code.co_filename, code.co_firstlineno + 1)
+    start = time.perf_counter()
+    debugger.runcall(plain)
+elif mode == "hunter":
+    import hunter
+    names = {{code.co_name for code in codes}}
+    start = time.perf_counter()
+    hunter.trace(hunter.Q(function_in=names, kind_in=("call", "return")),
+                 action=lambda event: None)
+    try:
+        plain()
+    finally:
+        hunter.stop()
+else:
+    backend = mode.split("/", 1)[1]
+    start = time.perf_counter()
+    result = record(scenario, output=out, backend=backend)
+    stops = result.stops
+seconds = time.perf_counter() - start
+size = os.path.getsize(out) if stops else 0
+print(json.dumps({{"seconds": seconds, "stops": stops, "bytes": size,
+                  "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}))
 """
 
 
-def time_once(model: dict, mode: str) -> float:
-    code = CHILD.format(root=ROOT)
+def measure(model: dict, mode: str) -> dict:
     env = dict(os.environ, PYTHONHASHSEED="0")
-    out = subprocess.run([sys.executable, "-c", code, json.dumps(model), mode], env=env,
-                         capture_output=True, text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+    out = subprocess.run([sys.executable, "-c", CHILD.format(root=ROOT), json.dumps(model), mode],
+                         env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"{mode}: {out.stderr.strip().splitlines()[-1:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def modes() -> list:
+    sys.path.insert(0, ROOT)
+    from harness.recording import backends
+
+    found = ["plain", "settrace", "bdb"]
+    try:
+        import hunter  # noqa: F401
+
+        found.append("hunter")
+    except ImportError:
+        print("hunter: not installed, skipped (pip install hunter to compare with it)")
+    return found + [f"{kind}/{name}" for name in backends.available()
+                    for kind in ("harness", "bare")]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="processes per measurement")
+    parser.add_argument("--models", default=",".join(MODELS),
+                        help=f"comma-separated, of {', '.join(MODELS)}")
     args = parser.parse_args()
-    sys.path.insert(0, ROOT)
-    from harness import backends
+    chosen = modes()
+    import torch  # for the version line only
 
-    print(f"Python {sys.version.split()[0]}, median of {args.runs} processes each")
-    print(f"{'model':<42} {'backend':<11} {'plain s':>8} {'harness s':>10} {'ratio':>6}")
-    for label, model in MODELS.items():
-        for backend in backends.available():
-            plain, recorded = [], []
-            for _ in range(args.runs):
-                plain.append(time_once(model, "plain"))
-                recorded.append(time_once(model, backend))
-            p, r = statistics.median(plain), statistics.median(recorded)
-            print(f"{label:<42} {backend:<11} {p:>8.3f} {r:>10.3f} {r / p:>5.1f}x", flush=True)
+    print(f"Python {sys.version.split()[0]}, torch {torch.__version__}, median of "
+          f"{args.runs} processes each")
+    print(f"{'model':<40} {'mode':<20} {'seconds':>8} {'ratio':>6} {'B/stop':>7} "
+          f"{'stops':>6} {'max RSS MB':>10}")
+    for key in args.models.split(","):
+        label, model = MODELS[key]
+        results = {mode: [] for mode in chosen}
+        for _ in range(args.runs):
+            for mode in chosen:
+                results[mode].append(measure(model, mode))
+        plain = statistics.median(r["seconds"] for r in results["plain"])
+        for mode in chosen:
+            runs = results[mode]
+            seconds = statistics.median(r["seconds"] for r in runs)
+            stops = runs[0]["stops"]
+            per_stop = f"{runs[0]['bytes'] / stops:7.0f}" if stops else f"{'-':>7}"
+            rss = statistics.median(r["maxrss_kb"] for r in runs) / 1024
+            print(f"{label:<40} {mode:<20} {seconds:8.3f} {seconds / plain:5.2f}x {per_stop} "
+                  f"{stops or '-':>6} {rss:10.0f}", flush=True)
 
 
 if __name__ == "__main__":

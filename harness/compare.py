@@ -158,7 +158,10 @@ def _ref(snap: Snapshot, stop: Stop) -> Tuple[Identity, StopRef]:
     key = tuple((k, stop.locals.get(k)) for k in _key_names(snap, stop))
     ident = (stop.function, _at_of(snap, stop), stop.subject,
              tuple((k, json.dumps(v, sort_keys=True)) for k, v in key))
-    return ident, StopRef(stop.index, stop.event, stop.subject, key, stop.locals, stop.absent)
+    # a value written as the same as an earlier stop's is compared as that value
+    captured = {name: snap.value(stop, name) if isinstance(v, dict) and "same_as" in v else v
+                for name, v in stop.locals.items()}
+    return ident, StopRef(stop.index, stop.event, stop.subject, key, captured, stop.absent)
 
 
 def _index(snap: Snapshot) -> "OrderedDict[Identity, List[StopRef]]":
@@ -196,7 +199,8 @@ def _hint_value(value: Any) -> Optional[str]:
 
 
 # -- values -----------------------------------------------------------------------------------
-CONTENT_FIELDS = ("sha256", "contents")  # what a tensor's contents leave in its value
+CONTENT_FIELDS = ("digest", "sha256")  # what a tensor's contents leave in its value
+# (sha256: value encoding 1's name for it)
 
 
 def comparable(value: Any, contents: bool = True) -> Any:

@@ -266,6 +266,15 @@ class Stop(Record):
 
     OMIT_IF_NONE = ("absent",)
 
+    def to_json(self) -> dict:  # the generic one, spelled out: it runs at every stop
+        out = {"kind": self.kind, "index": self.index, "function": self.function,
+               "breakpoint": self.breakpoint, "event": self.event, "line": self.line,
+               "call": self.call, "parent": self.parent, "depth": self.depth,
+               "subject": self.subject, "locals": self.locals}
+        if self.absent is not None:
+            out["absent"] = self.absent
+        return out
+
 
 # -- the end ------------------------------------------------------------------------------------
 @dataclass

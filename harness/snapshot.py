@@ -36,18 +36,27 @@ CACHE_STOPS = 20000  # parsed stops kept in memory; the rest are parsed again wh
 _SEPARATORS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "), allow_nan=False).encode
+_ENCODE_ASCII = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": "),
+                                 allow_nan=False).encode
+
+
 def dumps(record: Union[Record, dict]) -> str:
     """One record as one line of JSON (no newline), every string kept exactly."""
-    data = record.to_json() if isinstance(record, Record) else record
-    text = json.dumps(data, ensure_ascii=False, separators=(", ", ": "), allow_nan=False)
+    return _line(record.to_json() if isinstance(record, Record) else record).decode("utf-8")
+
+
+def _line(data: dict) -> bytes:
+    """A record's JSON as UTF-8 bytes: the line separators other readers split on escaped, and
+    a string with a lone surrogate (which UTF-8 cannot carry) written as \\u escapes."""
+    text = _ENCODE(data)
     for char, escaped in _SEPARATORS.items():
         if char in text:
             text = text.replace(char, escaped)
     try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate: only \\u escapes can carry it
-        text = json.dumps(data, ensure_ascii=True, separators=(", ", ": "), allow_nan=False)
-    return text
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _ENCODE_ASCII(data).encode("ascii")
 
 
 class SnapshotWriteError(HarnessError):
@@ -69,7 +78,7 @@ class SnapshotWriter:
     def write(self, record: Union[Record, dict]) -> None:
         if self._fd is None:
             raise SnapshotWriteError(f"the snapshot {self.path} is already closed")
-        data = (dumps(record) + "\n").encode("utf-8")
+        data = _line(record.to_json() if isinstance(record, Record) else record) + b"\n"
         try:
             while data:
                 written = os.write(self._fd, data)
@@ -204,8 +213,19 @@ class Snapshot:
 
     def value(self, stop: Stop, name: str) -> Any:
         """A captured value whole. One written as what it gained since an earlier stop
-        (`"since"`, e.g. `memo`) is put back together from the stops it grew through."""
+        (`"since"`, e.g. `memo`) is put back together from the stops it grew through; one
+        written as the same as an earlier stop's (`"same_as"`) is that one."""
         value = stop.locals.get(name)
+        for _ in range(len(self.stops)):  # same_as points back in time, never in a loop
+            same = value.get("same_as") if isinstance(value, dict) else None
+            if not isinstance(same, dict) or not isinstance(same.get("stop"), int) \
+                    or same["stop"] >= stop.index or not isinstance(same.get("local"), str):
+                break
+            earlier = self.by_index(same["stop"])
+            if earlier is None:
+                break
+            stop, name = earlier, same["local"]
+            value = stop.locals.get(name)
         gains = []
         at = stop.index
         while records.tag_of(value) in (records.Tag.DICT, records.Tag.LIST) \

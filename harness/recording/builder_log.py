@@ -30,6 +30,7 @@ def _recording_subclass(base: type) -> type:
     def __init__(self, *args, **kwargs):
         base.__init__(self, *args, **kwargs)
         setattr(self, _LOG, [("__init__", args)])
+        _made.append(self)
 
     namespace = {"__init__": __init__, "__module__": base.__module__,
                  "__qualname__": base.__qualname__, "__doc__": base.__doc__}
@@ -63,6 +64,12 @@ class Refusal:
 
 
 _refusals: List[Refusal] = []
+_made: List[Any] = []  # the builders of the current run
+
+
+def calls_made() -> List[List[Call]]:
+    """The calls made on each builder of the current run, in the order they were made."""
+    return [list(getattr(b, _LOG)) for b in _made]
 
 
 def refusals() -> List[Refusal]:
@@ -78,10 +85,12 @@ def recording_builders() -> Iterator[None]:
     original = torch._C.ConcreteModuleTypeBuilder
     torch._C.ConcreteModuleTypeBuilder = _recording_subclass(original)
     _refusals.clear()
+    _made.clear()
     try:
         yield
     finally:
         torch._C.ConcreteModuleTypeBuilder = original
+        _made.clear()
 
 
 def calls_of(builder: Any) -> Optional[List[Call]]:

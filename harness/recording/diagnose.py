@@ -14,6 +14,8 @@ import os
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
+from .. import snapshot
+from ..errors import HarnessError
 from ..records import Diagnosis, Stop, Tag, path_label, tag_of
 from ..scenario import Scenario
 from ..text import strip_addresses
@@ -72,6 +74,18 @@ class StopNotes:
     def __init__(self):
         self.notes: List[_Note] = []
 
+    @classmethod
+    def read(cls, path: str) -> "StopNotes":
+        """The notes of the stops a run has written so far (read back only when it failed:
+        nothing is spent on them while it runs)."""
+        notes = cls()
+        try:
+            for stop in snapshot.read(path).stops:
+                notes.add(stop)
+        except (HarnessError, OSError):
+            pass  # no stops to name: the diagnosis says so with its advice
+        return notes
+
     def add(self, stop: Stop) -> None:
         failed: Tuple[str, ...] = ()
         mentions: Tuple[str, ...] = ()
@@ -97,9 +111,10 @@ class StopNotes:
         return (raised or [n.index for n in about][-3:])[:MAX_STOPS]
 
 
-def diagnose(error: BaseException, phase: str, probes: Probes, encoder: Any,
-             notes: StopNotes, scenario: Scenario, model: Any) -> Diagnosis:
-    finder = _Finder(error, phase, probes, encoder, model)
+def diagnose(error: BaseException, phase: str, probes: Probes, builders: List[List[Any]],
+             encoder: Any, notes: StopNotes, scenario: Scenario, model: Any) -> Diagnosis:
+    """`builders`: the calls made on each ConcreteModuleTypeBuilder of the run."""
+    finder = _Finder(error, phase, probes, builders, encoder, model)
     diagnosis = finder.diagnosis()
     if diagnosis.kind != "model-constructor":
         diagnosis.stops = notes.showing(diagnosis.module, diagnosis.attribute)
@@ -116,10 +131,11 @@ def _advice(kind: str, scenario: Scenario) -> Optional[str]:
 
 
 class _Finder:
-    def __init__(self, error: BaseException, phase: str, probes: Probes, encoder: Any,
-                 model: Any):
+    def __init__(self, error: BaseException, phase: str, probes: Probes,
+                 builders: List[List[Any]], encoder: Any, model: Any):
         self.error, self.phase, self.probes, self.encoder, self.model = \
             error, phase, probes, encoder, model
+        self.builder_calls = builders
         self.message = str(error)
         self.trail = probes.trail.of(error)
         self.inner = self.trail[0] if self.trail else None
@@ -331,10 +347,15 @@ class _Finder:
 
     # -- helpers ----------------------------------------------------------------------------
     def failed_hint(self, module: Any, attribute: str) -> Optional[str]:
-        builder = self.probes.builders.of(module) if module is not None else None
-        for name, args in builder_log.calls_of(builder) or []:
-            if name == "add_failed_attribute" and args and args[0] == attribute:
-                return str(args[1])
+        """The hint torch kept for a failed attribute of the module's class."""
+        if module is None:
+            return None
+        for calls in reversed(self.builder_calls):
+            if calls[0][1][:1] != (type(module),):
+                continue
+            for name, args in calls:
+                if name == "add_failed_attribute" and args and args[0] == attribute:
+                    return str(args[1])
         return None
 
     def compiling_method(self, module: Any) -> Optional[str]:

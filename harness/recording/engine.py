@@ -52,7 +52,10 @@ def _guarded(event: Callable) -> Callable:
 
 class Probe(Protocol):
     """The harness's own watch on a torch function (to name modules, to diagnose a failure):
-    told when a call of it starts and ends, it writes no stop."""
+    told when a call of it starts and ends, it writes no stop. One that only wants to hear of
+    exceptions leaving (`needs_calls` False) costs nothing on the calls that return."""
+
+    needs_calls: bool
 
     def enter(self, frame: Any) -> None: ...
 
@@ -73,20 +76,27 @@ class WatchedBreakpoint:
     line: Optional[int] = None  # for `at: line`
     when: Optional[types.CodeType] = None
 
+    def __post_init__(self) -> None:
+        # read at every stop: kept at hand
+        self.event = self.spec.at.event
+        self.capture_all = "*" in self.spec.capture
+        self.capture = tuple(self.spec.capture)
+
     def describe(self) -> str:
         """`function at <at> [when <condition>]`, as summaries and the debugger show it."""
         return (f"{self.spec.function} at {self.spec.at.describe()}"
                 + (f" when {self.spec.when}" if self.spec.when else ""))
 
 
-@dataclass
 class _Call:
-    number: int
-    code: types.CodeType
-    frame: Any
-    subject: Optional[str]
-    parent: Optional[int]
-    depth: int
+    """A watched call in progress (slots: made at every call of a target)."""
+
+    __slots__ = ("number", "code", "frame", "subject", "parent", "depth")
+
+    def __init__(self, number: int, code: types.CodeType, frame: Any, subject: Optional[str],
+                 parent: Optional[int], depth: int):
+        self.number, self.code, self.frame = number, code, frame
+        self.subject, self.parent, self.depth = subject, parent, depth
 
 
 @dataclass
@@ -110,13 +120,24 @@ class Engine:
         self.by_code: Dict[types.CodeType, List[WatchedBreakpoint]] = {}
         for bp in breakpoints:
             self.by_code.setdefault(bp.target.code, []).append(bp)
-        self.probes: Dict[types.CodeType, List[Probe]] = probes or {}
+        every = probes or {}
+        # probes told of every call, and those told only of exceptions leaving
+        self.probes: Dict[types.CodeType, List[Probe]] = {
+            code: [p for p in ps if p.needs_calls] for code, ps in every.items()
+            if any(p.needs_calls for p in ps)}
+        self.unwind_probes: Dict[types.CodeType, List[Probe]] = {
+            code: [p for p in ps if not p.needs_calls] for code, ps in every.items()
+            if any(not p.needs_calls for p in ps)}
+        # the backends report calls and returns of `codes`, and exceptions leaving
+        # `unwind_codes` (a superset)
         self.codes: Set[types.CodeType] = set(self.by_code) | set(self.probes)
+        self.unwind_codes: Set[types.CodeType] = self.codes | set(self.unwind_probes)
         self.failure: Optional[Exception] = None  # the harness's own fault, if one halted it
         self.lines: Dict[types.CodeType, Set[int]] = {
             code: {bp.line for bp in bps if bp.line is not None}
             for code, bps in self.by_code.items()}
         self.stack: List[_Call] = []
+        self._subject_names: Dict[types.CodeType, Tuple[str, ...]] = {}
         self.calls = 0
         self.stops = 0
         self._tally = _Tally()
@@ -124,7 +145,8 @@ class Engine:
 
     # -- what observers and the session may ask --------------------------------------------
     def watches(self, code: types.CodeType) -> bool:
-        return code in self.codes
+        """Whether a frame of this code must be traced (for its calls, or its exceptions)."""
+        return code in self.unwind_codes
 
     def is_target(self, code: types.CodeType) -> bool:
         """A scenario breakpoint's function (not only one the harness watches for itself)."""
@@ -184,6 +206,9 @@ class Engine:
             for probe in probes:
                 probe.leave(frame, value if how == "return" else None,
                             value if how == "raise" else None)
+        if how == "raise":
+            for probe in self.unwind_probes.get(code, ()):
+                probe.leave(frame, None, value)
         if code in self.by_code:
             call = self._pop(frame)
             if call is not None:
@@ -236,10 +261,13 @@ class Engine:
 
     def _subject_argument(self, frame: Any):
         code = frame.f_code
-        args = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
-        f_locals = frame.f_locals
-        for name in SUBJECT_ARGS:
-            if name in args:
+        names = self._subject_names.get(code)
+        if names is None:
+            args = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+            names = self._subject_names[code] = tuple(n for n in SUBJECT_ARGS if n in args)
+        if names:  # reading f_locals builds a dict: only where there is something to find
+            f_locals = frame.f_locals
+            for name in names:
                 value = f_locals.get(name)
                 if self.is_subject(value):
                     return True, self.encoder.name_of(value)
@@ -247,10 +275,12 @@ class Engine:
 
     def _stop(self, call: _Call, event: str, frame: Any, extra: Optional[dict],
               line: Optional[int] = None) -> None:
-        for bp in self.by_code.get(call.code, ()):
-            if bp.spec.at.event != event or (event == "line" and bp.line != line):
+        f_locals = None
+        for bp in self.by_code[call.code]:
+            if bp.event != event or (line is not None and bp.line != line):
                 continue
-            f_locals = frame.f_locals
+            if f_locals is None:
+                f_locals = frame.f_locals
             if bp.when is not None and not self._when(bp, frame, f_locals):
                 continue
             stop = self._record(bp, call, event, frame, f_locals, extra)
@@ -270,17 +300,17 @@ class Engine:
 
     def _record(self, bp: WatchedBreakpoint, call: _Call, event: str, frame: Any,
                 f_locals: dict, extra: Optional[dict]) -> Stop:
-        names = list(f_locals) if "*" in bp.spec.capture else list(bp.spec.capture)
+        names = list(f_locals) if bp.capture_all else bp.capture
         captured: Dict[str, Any] = {}
         absent: List[str] = []
+        encode_local = self.encoder.encode_local
         for name in names:
             if name in f_locals:
-                captured[name] = self.encoder.encode_local((bp.index, name), f_locals[name],
-                                                           self.stops)
+                captured[name] = encode_local((bp.index, name), f_locals[name], self.stops)
             else:
                 absent.append(name)
         for name, value in (extra or {}).items():
-            captured[name] = self._encode_extra(value, names, f_locals)
+            captured[name] = self._encode_extra(bp.index, name, value, names, f_locals)
         self._count(bp, captured, absent)
         stop = Stop(kind="stop", index=self.stops, function=bp.spec.function,
                     breakpoint=bp.index, event=event, line=frame.f_lineno, call=call.number,
@@ -289,7 +319,8 @@ class Engine:
         self.stops += 1
         return stop
 
-    def _encode_extra(self, value: Any, names: List[str], f_locals: dict) -> Any:
+    def _encode_extra(self, bp_index: int, name: str, value: Any, names: List[str],
+                      f_locals: dict) -> Any:
         """The return value (or what was raised). Where it is, or a tuple or list holds, the
         very object a captured local holds, that part is a reference to the local: made here,
         by identity, and never for plain values (`True` returned is `True`, whichever local
@@ -299,9 +330,9 @@ class Engine:
         def ref(item: Any) -> Optional[dict]:
             if _is_plain(item):
                 return None
-            for name, local in captured:
+            for local_name, local in captured:
                 if local is item:
-                    return local_ref(name)
+                    return local_ref(local_name)
             return None
 
         whole = ref(value)
@@ -313,7 +344,7 @@ class Engine:
                 return {"type": Tag.TUPLE if type(value) is tuple else Tag.LIST,
                         "items": [part if part is not None else self.encoder.encode(item, 1)
                                   for part, item in zip(parts, value)]}
-        return self.encoder.encode(value)
+        return self.encoder.encode_local((bp_index, name), value, self.stops)
 
     def _count(self, bp: WatchedBreakpoint, captured: dict, absent: List[str]) -> None:
         tally = self._tally

@@ -11,8 +11,7 @@ that moved things makes a probe do nothing, never fail the run.
   the one it replaces. So `memo`, keyed by `id()`, never shows an id.
 - `FailureTrail` on the functions of the walk's phases (`PHASES`): which of them an exception
   left, innermost first, and the module each was working on. It is what the diagnosis of a
-  failed run (`recording/diagnose.py`) reads.
-- `BuilderCollector` on `infer_concrete_type_builder`: each module's builder as it returned.
+  failed run (`recording/diagnose.py`) reads, and it costs nothing on a run that scripts.
 """
 from __future__ import annotations
 
@@ -27,6 +26,8 @@ PREPARE = "torch.jit._script.call_prepare_scriptable_func_impl"
 
 
 class ModuleNaming:
+    needs_calls = True
+
     def __init__(self, encoder: Encoder, module_type: type):
         self.encoder = encoder
         self.module_type = module_type
@@ -95,11 +96,12 @@ class Unwound:
 
 
 class FailureTrail:
-    """Follows exceptions through the walk's functions (one probe serves them all)."""
+    """Follows exceptions through the walk's functions (one probe serves them all). It hears
+    only of exceptions leaving them, never of their calls: it costs nothing on a run that
+    scripts."""
 
     def __init__(self, module_type: type):
         self.module_type = module_type
-        self.stack: List[Any] = []  # per active call: (frame, function, module)
         self.trails: Dict[int, Any] = {}  # id(exception) -> (exception, [Unwound...])
 
     def watcher(self, function: str) -> Probe:
@@ -107,28 +109,34 @@ class FailureTrail:
         phase, argument = PHASES[function]
 
         class Watch:
+            needs_calls = False
+
             def enter(self, frame: Any) -> None:
-                try:
-                    module = frame.f_locals.get(argument) if argument else None
-                    if not isinstance(module, trail.module_type):
-                        module = trail.stack[-1][2] if trail.stack else None
-                    trail.stack.append((frame, function, module))
-                except Exception:
-                    pass
+                pass
 
             def leave(self, frame: Any, value: Any, raised: Optional[BaseException]) -> None:
+                if raised is None:
+                    return
                 try:
-                    while trail.stack and trail.stack[-1][0] is not frame:
-                        trail.stack.pop()  # left without an event of its own
-                    if not trail.stack:
-                        return
-                    _, _, module = trail.stack.pop()
-                    if raised is not None:
-                        trail.note(raised, Unwound(function, phase, module))
+                    trail.note(raised, Unwound(function, phase, trail.module_at(frame,
+                                                                                  argument)))
                 except Exception:
                     pass
 
         return Watch()
+
+    def module_at(self, frame: Any, argument: Optional[str]) -> Any:
+        """The module a frame works on: its own argument, else its callers' (a function like
+        create_methods_and_properties_from_stubs runs for the module of its caller)."""
+        for _ in range(12):
+            if frame is None:
+                return None
+            for name in ((argument,) if argument else ()) + ("nn_module", "mod", "obj"):
+                value = frame.f_locals.get(name)
+                if isinstance(value, self.module_type):
+                    return value
+            frame = frame.f_back
+        return None
 
     def note(self, exc: BaseException, unwound: Unwound) -> None:
         entry = self.trails.get(id(exc))
@@ -150,40 +158,15 @@ class FailureTrail:
         return []
 
 
-class BuilderCollector:
-    """Each module's ConcreteModuleTypeBuilder, as infer_concrete_type_builder returned it."""
-
-    def __init__(self):
-        self.builders: List[Any] = []  # (module, builder), kept alive
-
-    def enter(self, frame: Any) -> None:
-        pass
-
-    def leave(self, frame: Any, value: Any, raised: Optional[BaseException]) -> None:
-        if raised is None and value is not None:
-            try:
-                self.builders.append((frame.f_locals.get("nn_module"), value))
-            except Exception:
-                pass
-
-    def of(self, module: Any) -> Optional[Any]:
-        for owner, builder in reversed(self.builders):
-            if owner is module:
-                return builder
-        return None
-
-
 class Probes:
     """The probes of one run, by the code object each watches, and what they found."""
 
     def __init__(self, encoder: Encoder, torch: Any):
         self.by_code: Dict[types.CodeType, List[Probe]] = {}
         self.trail = FailureTrail(torch.nn.Module)
-        self.builders = BuilderCollector()
         self._add(PREPARE, ModuleNaming(encoder, torch.nn.Module))
         for function in PHASES:
             self._add(function, self.trail.watcher(function))
-        self._add("torch.jit._recursive.infer_concrete_type_builder", self.builders)
 
     def _add(self, function: str, probe: Probe) -> None:
         try:

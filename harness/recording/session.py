@@ -132,11 +132,8 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
 
     with SnapshotWriter(output) as writer:
         progress(snapshot=os.path.abspath(output), phase="building the model")
-        notes = diagnose.StopNotes()
-
         def write_stop(stop: Stop) -> None:
             writer.write(stop)
-            notes.add(stop)
 
         def emit(rec: Any) -> None:
             if not isinstance(rec, Stop):
@@ -182,10 +179,11 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
                 # torch caught the debugger's quit somewhere (it catches Exception around
                 # scripting function attributes) and went on untraced: still stopped.
                 stopped_by, scripted, error = bdb.BdbQuit(reason), None, None
+            builders = builder_log.calls_made() if error is not None else []
         end = _end(engine, scripted, error, phase, stopped_by, caught, reason)
         if end.error is not None and error is not None:
-            end.diagnosis = diagnose.diagnose(error, phase, run_probes, encoder, notes,
-                                              scenario, model)
+            end.diagnosis = diagnose.diagnose(error, phase, run_probes, builders, encoder,
+                                              diagnose.StopNotes.read(output), scenario, model)
             observer.on_failure(error, end.diagnosis)
         for name, value in observer.end_fields().items():
             setattr(end, name, value)

@@ -7,18 +7,14 @@ the calls recorded on it instead (`builder_log`).
 """
 from __future__ import annotations
 
-import ctypes
-import hashlib
 from typing import Any
 
 import torch
 
 from . import builder_log
 from ..records import Tag
+from .contents import tensor_digest
 from .values import Encoder, type_name
-
-# Hashing a tensor's contents costs a copy; past this size the digest is left out.
-_DIGEST_MAX_BYTES = 256 * 1024 * 1024
 
 
 def jit_type_name(jit_type: Any) -> str:
@@ -26,6 +22,12 @@ def jit_type_name(jit_type: Any) -> str:
 
 
 def _tensor(t: "torch.Tensor", enc: Encoder, depth: int) -> dict:
+    """Shape, dtype, device, requires_grad, and a fingerprint of its contents (`contents.py`).
+    The same tensor, unchanged, is encoded once: a parameter is met at several stops."""
+    key = ("tensor", id(t), t._version)
+    out = enc.cache.get(key)
+    if out is not None:
+        return out
     out = {
         "type": Tag.PARAMETER if isinstance(t, torch.nn.Parameter) else Tag.TENSOR,
         "shape": list(t.shape),
@@ -35,37 +37,29 @@ def _tensor(t: "torch.Tensor", enc: Encoder, depth: int) -> dict:
     }
     digest = tensor_digest(t)
     if digest is not None:
-        out["sha256"] = digest
+        out["digest"] = digest
+    enc.cache[key] = out
+    enc.keep(t)  # its id names it in the cache: alive for the run, so never reused
     return out
-
-
-def tensor_digest(t: "torch.Tensor") -> str | None:
-    """First 16 hex digits of the sha256 of the contents; None where there are none to read."""
-    try:
-        if t.is_sparse or t.device.type == "meta" or t.is_quantized:
-            return None
-        if t.numel() * t.element_size() > _DIGEST_MAX_BYTES:
-            return None
-        data = t.detach().to("cpu").contiguous()
-        # A view of the tensor's own memory: no numpy needed, no copy. (Iterating a storage
-        # with bytes() costs minutes on a 32 MB weight.)
-        raw = (ctypes.c_char * (data.numel() * data.element_size())).from_address(data.data_ptr())
-        return hashlib.sha256(memoryview(raw)).hexdigest()[:16]
-    except Exception:
-        return None
 
 
 def _module(m: "torch.nn.Module", enc: Encoder, depth: int) -> dict:
     if isinstance(m, torch.jit.ScriptModule):
         return _script_module(m, enc, depth)
+    key = ("module", id(m))
+    out = enc.cache.get(key)
+    if out is not None:
+        return out
     path = enc.name_of(m)
-    if path is None:  # no model path (made inside torch, or held outside the tree)
-        path = enc.unnamed_label(type(m).__name__)
+    if path is None and enc.naming_open:  # no model path (made inside torch, or held
+        path = enc.unnamed_label(type(m).__name__)  # outside the model's tree)
         enc.name_object(m, path)
     out = {"type": Tag.NN_MODULE, "class": type_name(type(m)), "path": path}
     also = enc.aliases_of(m)
     if also:
         out["also"] = list(also)
+    if path is not None:  # named for good: the same encoding every time it is met
+        enc.cache[key] = out
     return out
 
 
@@ -95,7 +89,7 @@ def _jit_type(t: Any, enc: Encoder, depth: int) -> dict:
 
 def _concrete_type(ct: Any, enc: Encoder, depth: int) -> dict:
     attributes = ct.get_attributes()
-    return {
+    return enc.bounded({
         "type": Tag.CONCRETE_TYPE,
         "py_class": type_name(ct.py_class),
         "jit_type": jit_type_name(ct.jit_type),
@@ -104,7 +98,7 @@ def _concrete_type(ct: Any, enc: Encoder, depth: int) -> dict:
         "modules": {name: _concrete_type_ref(sub) for name, sub in ct.get_modules()},
         "constants": {name: enc.encode(value, depth + 1)
                       for name, value in sorted(ct.get_constants().items())},
-    }
+    }, ("attributes", "modules", "constants"))
 
 
 def _concrete_type_ref(ct: Any) -> str:
@@ -116,7 +110,9 @@ def _builder(b: Any, enc: Encoder, depth: int) -> dict:
     calls = builder_log.calls_of(b)
     if calls is None:  # made outside a recorded run: nothing can be read from it
         return {"type": Tag.BUILDER, "recorded": False}
-    return builder_log.summarise(calls, enc, depth, _concrete_type_ref)
+    return enc.bounded(builder_log.summarise(calls, enc, depth, _concrete_type_ref),
+                       ("attributes", "modules", "constants", "failed_attributes", "functions",
+                        "builtin_functions", "overloads"))
 
 
 def install(enc: Encoder) -> Encoder:
@@ -125,6 +121,8 @@ def install(enc: Encoder) -> Encoder:
     enc.register(torch._C.InferredType, _inferred_type)
     enc.register(torch._C.Type, _jit_type)
     enc.register(torch._C.ConcreteModuleType, _concrete_type)
+    enc.register_shared(torch._C.ConcreteModuleType, lambda ct: {
+        "type": Tag.CONCRETE_TYPE, "jit_type": jit_type_name(ct.jit_type)})
     enc.register(torch._C.ConcreteModuleTypeBuilder, _builder)
     enc.register(torch.dtype, lambda v, e, d: {"type": Tag.DTYPE, "name": str(v)})
     enc.register(torch.device, lambda v, e, d: {"type": Tag.DEVICE, "name": str(v)})
@@ -136,6 +134,7 @@ def name_model(enc: Encoder, model: Any) -> None:
     """Name every module of the model by its path (`layer2.0`; the root is ""). A model that is
     not a module, or one not initialised (no `super().__init__()`), is left for torch to judge:
     its own error is the one the user must see."""
+    enc.naming_open = True  # from here on, a module with no path gets a numbered name
     if not isinstance(model, torch.nn.Module):
         return
     for path, module in walk_modules(model):

@@ -16,7 +16,9 @@ then by duck-typed predicates. The rules, which the README documents as the valu
 - A dict or list that a breakpoint captured before, still the same object and grown only by
   appending (torch's `memo`, passed down the whole walk), is written as what it gained since:
   {"type": "dict", "items": [new pairs], "since": {"stop": N, "count": C}}, C items at stop #N
-  plus these. A snapshot's size then grows with the model, not with its square
+  plus these. A value that never changes once made (torch's ConcreteModuleType, shared by
+  every module of one type) is written whole once, then as {..., "same_as": {"stop": N,
+  "local": L}}. A snapshot's size then grows with the model, not with its square
   (`encode_local`; `snapshot.Snapshot.value` puts the whole back together).
 
 Nothing here imports torch: torch's encoders live in `torch_values` and register themselves.
@@ -36,6 +38,7 @@ from ..text import strip_addresses
 from .paths import relative_paths_in
 
 EncodeFn = Callable[[Any, "Encoder", int], Any]
+_UNKNOWN = object()
 
 ADDRESS_SIZED = 2 ** 32  # CPython's id() is an address: any int key this large may be one
 
@@ -64,16 +67,26 @@ class Encoder:
         self._unknown_ids: Dict[int, str] = {}
         self._unnamed = 0
         self.growth = True  # write a captured container by what it gained (see encode_local)
-        self._grown: Dict[Any, Tuple[Any, int, list]] = {}  # (breakpoint, local) -> last seen
+        self.naming_open = False  # True once the model is named: unnamed modules get numbers
+        self.cache: Dict[Any, Any] = {}  # encodings that cannot change (a named module's)
+        self._grown: Dict[Any, Tuple[Any, int, list]] = {}  # ((bp, local), id) -> last seen
+        self._shared_types: Dict[type, Callable[[Any], dict]] = {}
+        self._shared: Dict[int, Tuple[int, str]] = {}  # id(value) -> (stop, local) first
         self._by_type: Dict[type, EncodeFn] = {}
+        self._by_class: Dict[type, Optional[EncodeFn]] = {}  # lookups by MRO, remembered
         self._by_predicate: List[Tuple[Callable[[Any], bool], EncodeFn]] = []
 
     # -- registry ---------------------------------------------------------------------------
     def register(self, tp: type, fn: EncodeFn) -> None:
         self._by_type[tp] = fn
+        self._by_class.clear()
 
     def register_predicate(self, predicate: Callable[[Any], bool], fn: EncodeFn) -> None:
         self._by_predicate.append((predicate, fn))
+
+    def keep(self, obj: Any) -> None:
+        """Keep `obj` alive for the run: an id() that names it must not be reused."""
+        self._keep.append(obj)
 
     def name_object(self, obj: Any, name: str) -> None:
         self.names[id(obj)] = name
@@ -110,16 +123,39 @@ class Encoder:
         return {"type": Tag.ID, "of": label}
 
     # -- encoding ---------------------------------------------------------------------------
-    def encode_local(self, key: Any, value: Any, stop: int) -> Any:
-        """A captured local at stop #`stop`; `key` says which breakpoint's local it is. A dict
-        or list this key saw before, grown since only by appending, is written as its new
-        items and where the rest was written."""
+    def register_shared(self, tp: type, summary: Callable[[Any], dict]) -> None:
+        """Values of `tp` never change once made (torch's ConcreteModuleType): one met again
+        is written as where it was written first, with `summary(value)` beside."""
+        self._shared_types[tp] = summary
+
+    def encode_local(self, key: Tuple[int, str], value: Any, stop: int) -> Any:
+        """A captured local (or return value) at stop #`stop`; `key` is (breakpoint, name).
+
+        - A dict or list that this key saw before, the same object grown since only by
+          appending, is written as its new items and where the rest was written ("since").
+        - A value of a shared type met before is written as where it was first ("same_as").
+        """
         kind = type(value)
-        if not self.growth or kind not in (dict, list):
+        if not self.growth:
+            return self.encode(value)
+        if kind in self._shared_types:
+            first = self._shared.get(id(value))
+            if first is not None:
+                try:
+                    out = dict(self._shared_types[kind](value))
+                except Exception as exc:
+                    return {"type": type_name(kind), "error": f"{type(exc).__name__}: {exc}"}
+                out["same_as"] = {"stop": first[0], "local": first[1]}
+                return out
+            self._shared[id(value)] = (stop, key[1])
+            self._keep.append(value)
+            return self.encode(value)
+        if kind not in (dict, list):
             return self.encode(value)
         items = list(value.items()) if kind is dict else list(value)
-        seen = self._grown.get(key)
-        self._grown[key] = (value, stop, items)
+        history = (key, id(value))  # each object its own history: lists of several classes
+        seen = self._grown.get(history)
+        self._grown[history] = (value, stop, items)
         if seen is None or seen[0] is not value or len(items) < len(seen[2]):
             return self.encode(value)
         before = seen[2]
@@ -164,10 +200,13 @@ class Encoder:
         return self.fallback(value)
 
     def _lookup(self, value: Any) -> Optional[EncodeFn]:
-        for klass in type(value).__mro__:
-            fn = self._by_type.get(klass)
-            if fn is not None:
-                return fn
+        kind = type(value)
+        fn = self._by_class.get(kind, _UNKNOWN)
+        if fn is _UNKNOWN:  # a class not met yet: its encoder, by its MRO (then remembered)
+            fn = next((self._by_type[k] for k in kind.__mro__ if k in self._by_type), None)
+            self._by_class[kind] = fn
+        if fn is not None:
+            return fn
         for predicate, fn in self._by_predicate:
             if predicate(value):
                 return fn
@@ -189,6 +228,18 @@ class Encoder:
         out = {"type": type_name(type(value)), "repr": text[: self.limits.repr]}
         if len(text) > self.limits.repr:
             out["truncated"] = len(text)
+        return out
+
+    def bounded(self, out: dict, fields: tuple) -> dict:
+        """Cut each mapping `out[field]` to the item limit; a cut field is counted in
+        `out["truncated"]` ({field: its full size}), so a stop's size stays bounded however
+        many children a module has."""
+        limit = self.limits.items
+        for name in fields:
+            group = out.get(name)
+            if isinstance(group, dict) and len(group) > limit:
+                out.setdefault("truncated", {})[name] = len(group)
+                out[name] = dict(list(group.items())[:limit])
         return out
 
     def items(self, kind: str, values, depth: int, sort: bool = False) -> dict:
@@ -307,6 +358,17 @@ def annotation_text(a: Any) -> str:
     return strip_addresses(repr(a)).replace("typing.", "")
 
 
+def _annotation(value: Any, enc: Encoder, depth: int) -> dict:
+    """An annotation's text; typing objects are long-lived and costly to read, so each is
+    read once (a module class's annotations are met for every module of that class)."""
+    key = ("annotation", id(value))
+    out = enc.cache.get(key)
+    if out is None:
+        out = enc.cache[key] = {"type": Tag.ANNOTATION, "text": annotation_text(value)}
+        enc.keep(value)
+    return out
+
+
 def default_encoder(limits: Limits = Limits()) -> Encoder:
     enc = Encoder(limits)
     enc.register(list, _sequence(Tag.LIST))
@@ -323,6 +385,5 @@ def default_encoder(limits: Limits = Limits()) -> Encoder:
         "type": Tag.METHOD, "name": _qualified(Tag.FUNCTION)(v.__func__, e, d)["name"]})
     enc.register(type, _qualified(Tag.CLASS))
     enc.register(types.ModuleType, lambda v, e, d: {"type": Tag.MODULE, "name": v.__name__})
-    enc.register_predicate(is_annotation, lambda v, e, d: {"type": Tag.ANNOTATION,
-                                                          "text": annotation_text(v)})
+    enc.register_predicate(is_annotation, _annotation)
     return enc

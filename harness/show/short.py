@@ -85,8 +85,12 @@ def _inferred_type(v: dict, width: int) -> str:
 
 
 def _concrete_type(v: dict, width: int) -> str:
-    return (f"ConcreteModuleType({v['jit_type']}: {len(v['attributes'])} attrs, "
-            f"{len(v['modules'])} modules, {len(v['constants'])} consts)")
+    if isinstance(v.get("same_as"), dict):
+        return f"ConcreteModuleType({v['jit_type']}, as at #{v['same_as']['stop']})"
+    cut = v.get("truncated") if isinstance(v.get("truncated"), dict) else {}
+    count = {k: cut.get(k, len(v[k])) for k in ("attributes", "modules", "constants")}
+    return (f"ConcreteModuleType({v['jit_type']}: {count['attributes']} attrs, "
+            f"{count['modules']} modules, {count['constants']} consts)")
 
 
 def _builder(v: dict, width: int) -> str:

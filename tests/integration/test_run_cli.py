@@ -64,7 +64,7 @@ def test_builder_added_names_and_attr_type_are_data(seed_run):
                                               "jit_type": "Tensor"}
     item = weights["locals"]["item"]
     assert item["type"] == "Parameter" and item["shape"] == [3, 256, 256]
-    assert re.fullmatch(r"[0-9a-f]{16}", item["sha256"])
+    assert re.fullmatch(r"[0-9a-f]{16}", item["digest"])
 
 
 def test_colour_on_a_terminal(tmp_path):

@@ -120,7 +120,7 @@ def test_a_cumulative_change_is_reported_once():
 def test_tensor_contents_can_be_left_out():
     def weights(digest):
         return {"type": "Parameter", "shape": [2], "dtype": "float32", "device": "cpu",
-                "requires_grad": True, "sha256": digest}
+                "requires_grad": True, "digest": digest}
 
     a = snap([{**stop(0, "w", 0), "locals": {"name": "w", "t": weights("aa")}}])
     b = snap([{**stop(0, "w", 0), "locals": {"name": "w", "t": weights("bb")}}])

@@ -23,7 +23,8 @@ NAMES = ("auto", "monitoring", "settrace")
 class Events(Protocol):
     """What a backend reports to (the engine)."""
 
-    codes: Set[types.CodeType]  # the code objects to watch
+    codes: Set[types.CodeType]  # the code objects whose calls and returns to report
+    unwind_codes: Set[types.CodeType]  # those whose exceptions leaving to report (a superset)
     lines: Dict[types.CodeType, Set[int]]  # line breakpoints per watched code object
 
     def on_enter(self, code: types.CodeType, frame: Any) -> None: ...

@@ -36,6 +36,7 @@ class MonitoringBackend:
         ev = mon.events
         events = self.events
         codes = events.codes
+        unwind_codes = events.unwind_codes
         lines = events.lines
         getframe = sys._getframe
 
@@ -52,7 +53,7 @@ class MonitoringBackend:
                 events.on_return(code, getframe(1), value)
 
         def on_unwind(code, offset, exc):
-            if code in codes:
+            if code in unwind_codes:
                 events.on_unwind(code, getframe(1), exc)
 
         self.tool = tool = _free_tool_id()

@@ -50,6 +50,7 @@ class SettraceBackend:
     def start(self) -> None:
         events = self.events
         codes = events.codes
+        traced = events.unwind_codes  # calls reported, or only exceptions leaving
         lines = events.lines
         pending: dict = {}  # frame -> the exception passing through it
         previous = self._previous = sys.gettrace()
@@ -77,11 +78,12 @@ class SettraceBackend:
         if previous is None:
             def global_trace(frame, event, arg):
                 code = frame.f_code
-                if code not in codes:
+                if code not in traced:
                     return None
                 if not lines.get(code):
                     frame.f_trace_lines = False
-                events.on_enter(code, frame)
+                if code in codes:
+                    events.on_enter(code, frame)
                 return local_trace
         else:
             def global_trace(frame, event, arg):
@@ -89,9 +91,10 @@ class SettraceBackend:
                 if sys.gettrace() is not global_trace:  # coverage's CTracer took the seat back
                     sys.settrace(global_trace)
                 code = frame.f_code
-                if code not in codes:
+                if code not in traced:
                     return theirs
-                events.on_enter(code, frame)
+                if code in codes:
+                    events.on_enter(code, frame)
                 return local_trace if theirs is None else chained(theirs)
 
         sys.settrace(global_trace)

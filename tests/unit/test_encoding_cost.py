@@ -1,0 +1,94 @@
+"""What keeps a recording cheap and a snapshot's size linear in the model, without changing
+what it holds: tensor fingerprints, encodings kept for what cannot change, containers written
+by what they gained, and values written once then referred to."""
+import json
+
+import pytest
+
+from harness import snapshot
+from harness.recording.values import default_encoder
+
+
+@pytest.fixture
+def torch_encoder(torch):
+    from harness.recording import torch_values
+
+    enc = torch_values.install(default_encoder())
+    enc.naming_open = True
+    return enc
+
+
+def test_a_fingerprint_sees_any_change_up_to_4_mb_and_samples_past_it(torch):
+    from harness.recording.contents import FULL_BYTES, digest_of
+
+    small = torch.randn(FULL_BYTES // 4)  # exactly 4 MB of float32: every byte summed
+    for where in (0, 12345, small.numel() - 1):
+        changed = small.clone()
+        changed[where] += 1
+        assert digest_of(changed) != digest_of(small)
+    assert digest_of(small.clone()) == digest_of(small)
+    big = torch.randn(8 * 1024 * 1024)  # 32 MB, like the seed's fc1.weight
+    other = torch.randn(8 * 1024 * 1024)  # another initialisation: told apart
+    assert digest_of(big) != digest_of(other)
+    first, last = big.clone(), big.clone()
+    first[0] += 1
+    last[-1] += 1
+    assert digest_of(first) != digest_of(big) and digest_of(last) != digest_of(big)
+    assert digest_of(big.view(4096, 2048)) == digest_of(big)  # the same bytes
+
+
+def test_a_tensor_met_again_is_encoded_once_until_it_changes(torch, torch_encoder):
+    weight = torch.nn.Parameter(torch.randn(64, 64))
+    first = torch_encoder.encode(weight)
+    assert torch_encoder.encode(weight) is first  # the same encoding, not computed again
+    with torch.no_grad():
+        weight += 1  # in place: its version moves on
+    changed = torch_encoder.encode(weight)
+    assert changed is not first and changed["digest"] != first["digest"]
+    assert {k: v for k, v in changed.items() if k != "digest"} == \
+        {k: v for k, v in first.items() if k != "digest"}
+
+
+def test_a_module_is_encoded_once_it_has_its_path(torch, torch_encoder):
+    from harness.recording.torch_values import name_model
+
+    torch_encoder.naming_open = False
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2))
+    early = torch_encoder.encode(model[0])  # met while the model is being built: no path yet
+    assert early["path"] is None
+    name_model(torch_encoder, model)
+    assert torch_encoder.encode(model[0])["path"] == "0"
+    assert torch_encoder.encode(model[0]) is torch_encoder.encode(model[0])
+
+
+def test_a_container_is_written_by_what_each_stop_added_per_object(torch_encoder):
+    enc = torch_encoder
+    a, b = [1], ["x"]
+    assert enc.encode_local((0, "known"), a, 0) == {"type": "list", "items": [1]}
+    assert enc.encode_local((0, "known"), b, 1) == {"type": "list", "items": ["x"]}
+    a.append(2)  # two objects seen by one local, each with its own history
+    assert enc.encode_local((0, "known"), a, 2) == {"type": "list", "items": [2],
+                                                    "since": {"stop": 0, "count": 1}}
+    assert enc.encode_local((0, "known"), b, 3) == {"type": "list", "items": [],
+                                                    "since": {"stop": 1, "count": 1}}
+    a[0] = 9  # changed in place, not only grown: written whole
+    assert enc.encode_local((0, "known"), a, 4) == {"type": "list", "items": [9, 2]}
+
+
+def test_a_value_that_never_changes_is_written_once_then_referred_to(torch, torch_encoder):
+    enc = torch_encoder
+    kinds = []
+    enc.register_shared(tuple, lambda v: {"type": "tuple", "length": len(v)})
+    shared = (1, 2, 3)
+    kinds.append(enc.encode_local((0, "t"), shared, 0))
+    kinds.append(enc.encode_local((1, "u"), shared, 5))
+    assert kinds[0] == {"type": "tuple", "items": [1, 2, 3]}
+    assert kinds[1] == {"type": "tuple", "length": 3, "same_as": {"stop": 0, "local": "t"}}
+    header = {"kind": "header", "format": "harness-snapshot", "version": 1,
+              "scenario": {"name": "s", "hash": "0"}}
+    stops = [{"kind": "stop", "index": i, "function": "m.f", "breakpoint": 0, "event": "enter",
+              "line": 1, "call": i, "parent": None, "depth": 0, "subject": None,
+              "locals": {name: value}} for i, (name, value) in ((0, ("t", kinds[0])),
+                                                                 (5, ("u", kinds[1])))]
+    snap = snapshot.parse([json.dumps(header)] + [json.dumps(s) for s in stops])
+    assert snap.value(snap.by_index(5), "u") == kinds[0]  # the reader puts it back
