@@ -92,13 +92,25 @@ def build_parser() -> argparse.ArgumentParser:
     matrix = sub.add_parser("matrix", help="record a scenario with several Python/torch "
                                            "environments and diff them against the first")
     matrix.add_argument("scenario")
-    matrix.add_argument("--python", action="append", required=True, metavar="PATH",
-                        help="an interpreter with torch installed; give two or more")
+    matrix.add_argument("--python", action="append", default=[], metavar="PATH",
+                        help="an interpreter with torch installed (repeatable)")
+    matrix.add_argument("--torch", action="append", default=[], metavar="VERSION[@PYTHON]",
+                        help="a torch release to record with, in an environment the harness "
+                             "provisions and caches (repeatable; @python3.10, @3.10 or "
+                             "@/path/to/python picks the interpreter)")
     matrix.add_argument("-o", "--output", metavar="DIR", default=None,
                         help="where the snapshots go (default snapshots/<scenario>/matrix)")
     matrix.add_argument("--backend", choices=backends.NAMES, default="auto")
     add_color_options(matrix)
     matrix.set_defaults(handler=cmd_matrix)
+
+    envs_ = sub.add_parser("envs", help="list (or remove) the torch environments matrix "
+                                        "--torch provisioned")
+    envs_.add_argument("--remove", action="append", default=[], metavar="VERSION",
+                       help="remove the environments of this torch version (repeatable)")
+    envs_.add_argument("--prune", action="store_true",
+                       help="remove half-built environments, and those not used for 30 days")
+    envs_.set_defaults(handler=cmd_envs)
 
     targets = sub.add_parser("targets", help="list the torch.jit functions a scenario can "
                                              "stop at")
@@ -213,27 +225,71 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     from . import scenario as scenario_mod
     from . import snapshot
     from .compare import diff
-    from .matrix import check_out_dir, check_pythons, record_all
+    from .matrix import check_out_dir, check_pythons, overview, overview_lines, record_all, \
+        specs
     from .show.render_diff import diff_lines
 
     scenario = scenario_mod.load(args.scenario)
-    check_pythons(args.python)
+    check_pythons(args.python, len(args.python) + len(args.torch))
     out_dir = args.output or os.path.join("snapshots", scenario.name, "matrix")
     check_out_dir(out_dir)
-    runs = record_all(scenario, args.python, out_dir, backend=args.backend)
+    runs = record_all(scenario, specs(args.python, args.torch), out_dir, backend=args.backend)
     failed = [r for r in runs if not r.recorded]
     for run in failed:
-        render.error(f"recording with {run.python} failed: {run.problem()}")
+        render.error(f"recording with {run.spec.label} failed: {run.problem()}")
     if failed:
         return ExitCode.USAGE
     style = render.Style.for_stream(sys.stdout, args.color)
     first = snapshot.read(runs[0].path)
-    different = False
-    for run in runs[1:]:
-        report = diff(first, snapshot.read(run.path))
+    others = [snapshot.read(run.path) for run in runs[1:]]
+    reports = [diff(first, other) for other in others]
+    for report in reports:
         print("\n".join(diff_lines(report, style)))
-        different = different or not report.equal
-    return ExitCode.FAILED if different else ExitCode.OK
+        print()
+    print(style.bold(f"── overview: {scenario.name}, against {first.header.torch} " + "─" * 20))
+    print("\n".join(overview_lines(overview(first, others, reports))))
+    return ExitCode.OK if all(r.equal for r in reports) else ExitCode.FAILED
+
+
+def cmd_envs(args: argparse.Namespace) -> int:
+    import time
+
+    from . import envs
+
+    found = envs.list_envs()
+    if args.remove:
+        gone = [e for e in found if e.torch in args.remove]
+        missing = sorted(set(args.remove) - {e.torch for e in gone})
+        envs.remove(gone)
+        for env in gone:
+            print(f"removed {env.path}")
+        if missing:
+            raise HarnessError(f"no cached environment holds torch {', '.join(missing)} "
+                               f"(in {envs.envs_dir()})")
+        return ExitCode.OK
+    if args.prune:
+        stale = [e for e in found if time.time() - e.last_used > 30 * 24 * 3600]
+        leftovers = envs.half_built()
+        envs.remove(stale)
+        for path in leftovers:
+            import shutil
+
+            shutil.rmtree(path, ignore_errors=True)
+        for path in [e.path for e in stale] + leftovers:
+            print(f"removed {path}")
+        print(f"{len(stale) + len(leftovers)} removed, {len(found) - len(stale)} kept")
+        return ExitCode.OK
+    print(f"environments in {envs.envs_dir()}:")
+    if not found:
+        print("  none yet (harness matrix SCENARIO --torch VERSION makes them)")
+    for env in found:
+        used = time.strftime("%Y-%m-%d %H:%M", time.localtime(env.last_used))
+        print(f"  torch {env.torch:<12} Python {env.python_version:<8} "
+              f"{env.size() / 2 ** 30:6.2f} GB  last used {used}  ({env.made_with}) {env.path}")
+    leftovers = envs.half_built()
+    if leftovers:
+        print(f"  and {len(leftovers)} half-built (harness envs --prune removes them)")
+    return ExitCode.OK
 
 
 # -- targets ----------------------------------------------------------------------------------

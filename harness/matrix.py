@@ -1,8 +1,12 @@
 """Record one scenario in several Python environments (one torch each) and diff them.
 
-Each environment runs the recording process (`recording/launch.py`) with the harness package
-put on its path, so an environment needs nothing but Python and torch. Runs go in parallel as
-far as the machine's cores allow; a progress line per environment tells where each is.
+An environment is an interpreter the user gives (`--python PATH`, with torch installed in
+it) or a torch version the harness provisions (`--torch 1.13.1`, see `envs.py`). Each runs the
+recording process (`recording/launch.py`) with the harness package put on its path, so it
+needs nothing but Python and torch. Environments are prepared and recorded in parallel as far
+as the machine's cores allow, each with its progress lines; then each snapshot is diffed
+against the first, and `overview` says, function by function and version by version, what
+changed.
 """
 from __future__ import annotations
 
@@ -13,42 +17,68 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import IO, List, Optional
+from dataclasses import dataclass, field
+from typing import IO, Dict, List, Optional
 
+from . import envs
+from .compare import DiffReport
 from .errors import HarnessError
 from .job import Job
 from .recording import launch
 from .scenario import Scenario
+from .snapshot import Snapshot
+
+
+@dataclass
+class EnvSpec:
+    """One environment of a matrix: an interpreter, or a torch version to provision."""
+
+    python: Optional[str] = None
+    torch: Optional[envs.Request] = None
+    chosen: Optional[envs.Interpreter] = None  # for a torch version: the interpreter to use
+
+    @property
+    def label(self) -> str:
+        if self.torch is None:
+            return str(self.python)
+        return f"torch {self.torch.torch}" + (f" (Python {envs.version_text(self.chosen.line)})"
+                                              if self.chosen else "")
 
 
 @dataclass
 class EnvRun:
-    python: str
+    spec: EnvSpec
     path: str  # snapshot written (renamed by torch version once known)
-    recording: launch.Recording
-    seconds: float
-    recorded: bool  # a snapshot with its end: the model scripted or failed
+    recording: Optional[launch.Recording] = None
+    seconds: float = 0.0
+    recorded: bool = False  # a snapshot with its end: the model scripted or failed
+    error: Optional[str] = None  # why it has no snapshot, in one line (provisioning, ...)
+
+    @property
+    def python(self) -> str:
+        return str(self.spec.python or self.spec.label)
 
     @property
     def code(self) -> int:
-        return self.recording.code
+        return self.recording.code if self.recording else -1
 
     @property
     def stderr(self) -> str:
-        return self.recording.stderr
+        return self.recording.stderr if self.recording else ""
 
     def problem(self) -> str:
         """Why it recorded nothing, in one line: its own error message, or how it died."""
-        for line in reversed(self.recording.stderr.strip().splitlines()):
+        if self.error:
+            return self.error
+        for line in reversed(self.stderr.strip().splitlines()):
             if line.startswith("harness: error: "):
                 return line[len("harness: error: "):]
         try:
             self.recording.exit_code()
         except HarnessError as exc:
             return str(exc)
-        last = (self.recording.stderr.strip().splitlines() or ["no output"])[-1]
-        return f"exit {self.recording.code}: {last}"
+        last = (self.stderr.strip().splitlines() or ["no output"])[-1]
+        return f"exit {self.code}: {last}"
 
 
 # Runs on any Python, 2 included, to say which one it is.
@@ -56,11 +86,12 @@ _VERSION_PROBE = "import sys; sys.stdout.write('%d.%d' % sys.version_info[:2])"
 MIN_PYTHON = (3, 8)
 
 
-def check_pythons(pythons: List[str]) -> None:
+def check_pythons(pythons: List[str], count: int) -> None:
     """Fail before starting anything on a path that is no executable, or no Python the
-    recording side can run on; one line each."""
-    if len(pythons) < 2:
-        raise HarnessError("matrix needs at least two --python interpreters to compare")
+    recording side can run on; one line each. `count`: environments in all."""
+    if count < 2:
+        raise HarnessError("matrix needs at least two environments to compare (--python PATH "
+                           "or --torch VERSION, two or more in all)")
     for python in pythons:
         if not (os.path.isfile(python) and os.access(python, os.X_OK)):
             raise HarnessError(f"--python {python}: no such executable")
@@ -89,37 +120,63 @@ def check_out_dir(out_dir: str) -> None:
                                + "); choose another -o, or remove them first")
 
 
-def record_all(scenario: Scenario, pythons: List[str], out_dir: str, backend: str = "auto",
-               progress: Optional[IO[str]] = None) -> List[EnvRun]:
+def specs(pythons: List[str], torches: List[str], progress: Optional[IO[str]] = None
+          ) -> List[EnvSpec]:
+    """The environments asked for, in order: interpreters first, then torch versions, each
+    torch version with the interpreter chosen for it (said on `progress`)."""
+    progress = progress or sys.stderr
+    out = [EnvSpec(python=p) for p in pythons]
+    requests = [envs.Request.parse(t) for t in torches]
+    if requests:
+        found = envs.discover()
+        for request in requests:
+            out.append(EnvSpec(torch=request, chosen=envs.choose(
+                request, found, lambda text: print(f"matrix: {text}", file=progress,
+                                                   flush=True))))
+    return out
+
+
+def record_all(scenario: Scenario, environments: List[EnvSpec], out_dir: str,
+               backend: str = "auto", progress: Optional[IO[str]] = None) -> List[EnvRun]:
     os.makedirs(out_dir, exist_ok=True)
     progress = progress or sys.stderr
     lock = threading.Lock()
-
-    def say(i: int, text: str) -> None:
-        with lock:
-            print(f"[{i + 1}/{len(pythons)}] {pythons[i]}: {text}", file=progress, flush=True)
+    total = len(environments)
 
     def one(i: int) -> EnvRun:
-        path = os.path.join(out_dir, f"env{i + 1}.jsonl")
-        job = Job(scenario=scenario, output=path, backend=backend, quiet=True, color=False)
-        say(i, "recording…")
+        spec = environments[i]
+
+        def say(text: str) -> None:
+            with lock:
+                print(f"[{i + 1}/{total}] {spec.label}: {text}", file=progress, flush=True)
+
+        run = EnvRun(spec, os.path.join(out_dir, f"env{i + 1}.jsonl"))
+        python = spec.python
+        if spec.torch is not None:
+            try:
+                python = envs.provision(spec.torch, spec.chosen, say).python
+            except HarnessError as exc:
+                run.error = str(exc)
+                say(f"failed: {exc}")
+                return run
+        job = Job(scenario=scenario, output=run.path, backend=backend, quiet=True, color=False)
+        say("recording…")
         start = time.monotonic()
-        recording = launch.run(job, pythons[i], capture=True)
-        seconds = time.monotonic() - start
-        run = EnvRun(pythons[i], path, recording, seconds, recording.recorded)
-        if os.path.exists(path):
-            run.path = _rename_by_version(path, i)
+        run.recording = launch.run(job, python, capture=True)
+        run.seconds = time.monotonic() - start
+        run.recorded = run.recording.recorded
+        if os.path.exists(run.path):
+            run.path = _rename_by_version(run.path, i)
         if run.recorded:
-            say(i, f"done in {seconds:.1f}s: {os.path.basename(run.path)}"
-                   + (" (scripting failed)" if recording.code == 1 else ""))
+            say(f"done in {run.seconds:.1f}s: {os.path.basename(run.path)}"
+                + (" (scripting failed)" if run.recording.code == 1 else ""))
         else:
-            last = (recording.stderr.strip().splitlines() or ["no output"])[-1]
-            say(i, f"failed (exit {recording.code}): {last}")
+            say(f"failed: {run.problem()}")
         return run
 
-    workers = max(1, min(len(pythons), (os.cpu_count() or 1)))
+    workers = max(1, min(total, (os.cpu_count() or 1)))
     with launch.signals_forwarded(), ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(one, range(len(pythons))))
+        return list(pool.map(one, range(total)))
 
 
 def _rename_by_version(path: str, i: int) -> str:
@@ -134,3 +191,59 @@ def _rename_by_version(path: str, i: int) -> str:
         target = target[: -len(".jsonl")] + f"-env{i + 1}.jsonl"
     os.replace(path, target)
     return target
+
+
+# -- the overview -------------------------------------------------------------------------------
+SAME, CODE, VALUES, MISSING = "same", "code changed", "values changed", "missing"
+
+
+@dataclass
+class Overview:
+    """Per function (rows, in the order met) and environment (columns, the first is the base):
+    same, code changed, values changed (stops paired differently or changed), or missing."""
+
+    columns: List[str]
+    rows: Dict[str, List[str]] = field(default_factory=dict)
+
+    def to_data(self) -> dict:
+        return {"columns": self.columns, "rows": self.rows}
+
+
+def overview(first: Snapshot, others: List[Snapshot], reports: List[DiffReport]) -> Overview:
+    label = lambda snap: f"torch {snap.header.torch}"  # noqa: E731
+    table = Overview([label(first)] + [label(s) for s in others])
+    functions: List[str] = []
+    for snap in [first] + others:
+        for bp in snap.header.breakpoints:
+            if bp.function not in functions:
+                functions.append(bp.function)
+    had = [{s.function for s in snap.stops} for snap in [first] + others]
+    for function in functions:
+        row = ["base" if function in had[0] else MISSING]
+        for seen, report in zip(had[1:], reports):
+            fr = report.functions.get(function)
+            if function not in seen:
+                row.append(MISSING)
+            elif fr is not None and (fr.changed or fr.only_a or fr.only_b):
+                row.append(VALUES + (" + code" if fr.source and fr.source.code_changed
+                                     else ""))
+            elif fr is not None and fr.source and fr.source.code_changed:
+                row.append(CODE)
+            else:
+                row.append(SAME)
+        table.rows[function] = row
+    return table
+
+
+def overview_lines(table: Overview) -> List[str]:
+    names = {f: f.rsplit(".", 1)[-1] for f in table.rows}
+    first = max([len("function")] + [len(n) for n in names.values()])
+    widths = [max(len(c), *(len(r[i]) for r in table.rows.values())) if table.rows else len(c)
+              for i, c in enumerate(table.columns)]
+    lines = ["  ".join(["function".ljust(first)] + [c.ljust(w) for c, w in
+                                                    zip(table.columns, widths)]).rstrip()]
+    lines.append("  ".join(["-" * first] + ["-" * w for w in widths]))
+    for function, row in table.rows.items():
+        lines.append("  ".join([names[function].ljust(first)]
+                               + [cell.ljust(w) for cell, w in zip(row, widths)]).rstrip())
+    return lines

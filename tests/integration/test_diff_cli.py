@@ -68,7 +68,7 @@ def test_torch_1_13_against_live_2_13_shows_what_really_changed(seed_run):
     assert report["header"]["torch"]["a"].startswith("1.13.1")
     counts = report["counts"]
     # the same walk: every stop pairs, none is only on one side
-    assert counts["paired"] == 111 and counts["only_a"] == counts["only_b"] == 0
+    assert counts["paired"] == 151 and counts["only_a"] == counts["only_b"] == 0
     fns = report["functions"]
     # infer_type typed every attribute the same way in 2022 and today
     assert fns["torch.jit._recursive.infer_concrete_type_builder.<locals>.infer_type"][

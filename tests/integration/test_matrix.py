@@ -65,3 +65,23 @@ def test_a_second_matrix_into_one_folder_is_refused(tmp_path):
                        "--python", sys.executable, "-o", str(tmp_path))
     assert proc.returncode == 2
     assert "already holds snapshots (torch-2.13.0+cpu-py3.11.7.jsonl)" in proc.stderr
+
+
+def test_an_unknown_torch_version_is_one_line(tmp_path):
+    proc = run_harness("matrix", "scenarios/containers.yaml", "--python", sys.executable,
+                       "--torch", "9.9.9", "-o", str(tmp_path / "m"),
+                       env={"HARNESS_CACHE": str(tmp_path / "cache")})
+    assert proc.returncode == 2
+    errors = proc.stderr.strip().splitlines()
+    assert len(errors) == 1 and errors[0].startswith(
+        "harness: error: torch 9.9.9 does not exist on the package registry; it has 2.15.0")
+    assert not (tmp_path / "cache" / "envs").exists() or \
+        not os.listdir(tmp_path / "cache" / "envs")
+
+
+def test_envs_lists_an_empty_cache_and_refuses_to_remove_what_is_not_there(tmp_path):
+    env = {"HARNESS_CACHE": str(tmp_path)}
+    proc = run_harness("envs", env=env)
+    assert proc.returncode == 0 and "none yet" in proc.stdout
+    proc = run_harness("envs", "--remove", "1.13.1", env=env)
+    assert proc.returncode == 2 and "no cached environment holds torch 1.13.1" in proc.stderr

@@ -12,11 +12,11 @@ def test_print_mode_shows_stops_and_summary_without_torch():
     proc = run_without_torch("replay", SEED_113, "--print")
     assert proc.returncode == 0, proc.stderr
     assert "torch 1.13.1+cu117" in proc.stdout
-    assert "── 111 stops" in proc.stdout and "outcome: ok" in proc.stdout
+    assert "── 151 stops" in proc.stdout and "outcome: ok" in proc.stdout
 
 
 def test_piped_commands_without_torch():
-    proc = run_without_torch("replay", SEED_113, input="g 58\np attr_type\nq\n")
+    proc = run_without_torch("replay", SEED_113, input="g 66\np attr_type\nq\n")
     assert proc.returncode == 0, proc.stderr
     assert "attr_type = ✓ Tensor" in proc.stdout
 
@@ -46,13 +46,13 @@ def test_interactive_terminal_with_completion():
     child = pexpect.spawn(sys.executable, ["-c", NO_TORCH, "replay", SEED_113], cwd=ROOT,
                           encoding="utf-8", timeout=30, env={"NO_COLOR": "1", "TERM": "xterm"})
     child.expect(r"\(replay #0\) ")
-    child.send("g 58\r")
-    child.expect(r"\(replay #58\) ")
+    child.send("g 66\r")
+    child.expect(r"\(replay #66\) ")
     child.send("p attr\t")  # tab completes the local's name
     child.expect("attr_type")
     child.send("\r")
     child.expect("✓ Tensor")
-    child.expect(r"\(replay #58\) ")
+    child.expect(r"\(replay #66\) ")
     child.send("q\r")
     child.expect(pexpect.EOF)
     child.close()
@@ -62,4 +62,4 @@ def test_interactive_terminal_with_completion():
 def test_a_stop_that_is_not_there_is_bad_input():
     proc = run_without_torch("replay", SEED_113, "--stop", "999")
     assert proc.returncode == 2
-    assert proc.stderr.strip().endswith("has no such stop (its stops: #0 to #110)")
+    assert proc.stderr.strip().endswith("has no such stop (its stops: #0 to #150)")

@@ -179,7 +179,7 @@ def test_python_dash_m_and_console_script_agree():
     snap = real_snapshot("seed_walk", "1.13.1")
     outputs = []
     for command in ([HARNESS], [sys.executable, "-m", "harness"]):
-        proc = subprocess.run(command + ["replay", snap, "--print", "--stop", "58"], cwd=ROOT,
+        proc = subprocess.run(command + ["replay", snap, "--print", "--stop", "66"], cwd=ROOT,
                               capture_output=True, text=True, timeout=60)
         assert proc.returncode == 0, proc.stderr
         outputs.append(proc.stdout)

@@ -1,0 +1,450 @@
+"""Python environments holding one torch release each, for `harness matrix --torch`.
+
+One environment per (torch version, Python version), holding only what the recording side
+needs: torch (and `numpy<2` beside a torch 1.x, which needs it). They live in a cache
+(`platformdirs`' user cache folder for "harness", or `$HARNESS_CACHE`) and are reused: the
+second run with the same versions starts recording at once.
+
+- The interpreter: the one the user names (`--torch 1.13.1@python3.10`, a command, a path or a
+  version), else one found on the machine (`PATH`, pyenv's versions, `/usr/bin/python3.X`)
+  that the torch release has wheels for, as the registry says (`pip index versions`): this
+  Python first, then the newest.
+- The installer: `uv` when it is installed (much faster, its wheel cache shared), with the
+  user's pip configuration handed to it (index, extra indexes, find-links, constraints, proxy,
+  certificate), else `venv` and `pip`, which read that configuration themselves.
+- An environment is built in a temporary folder and renamed into place only once torch
+  imports in it, with a marker file saying what it holds: a half-built one is never reused.
+- A failure is one line: the registry's own words, a version that does not exist (with those
+  that do), a full disk, an interpreter that cannot make a virtual environment.
+"""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
+
+from .errors import HarnessError
+
+MARKER = "harness-env.json"
+BUILDING = ".building-"
+Version = Tuple[int, ...]
+Progress = Callable[[str], None]
+
+
+class EnvError(HarnessError):
+    """An environment that could not be provisioned: the message says why, in one line."""
+
+
+def cache_root() -> str:
+    override = os.environ.get("HARNESS_CACHE")
+    if override:
+        return os.path.abspath(override)
+    import platformdirs
+
+    return platformdirs.user_cache_dir("harness", appauthor=False)
+
+
+def envs_dir() -> str:
+    return os.path.join(cache_root(), "envs")
+
+
+def version_text(version: Version) -> str:
+    return ".".join(map(str, version))
+
+
+# -- interpreters -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Interpreter:
+    path: str
+    version: Version  # (3, 10, 13)
+
+    @property
+    def line(self) -> Version:
+        return self.version[:2]
+
+    def __str__(self) -> str:
+        return f"Python {version_text(self.version)} ({self.path})"
+
+
+_VERSION_PROBE = "import sys; sys.stdout.write('%d.%d.%d' % sys.version_info[:3])"
+
+
+def interpreter(path: str) -> Optional[Interpreter]:
+    """The interpreter at `path`, or None if it is not one that answers."""
+    try:
+        out = subprocess.run([path, "-c", _VERSION_PROBE], capture_output=True, text=True,
+                             timeout=30)
+        version = tuple(int(x) for x in out.stdout.strip().split("."))
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+    return Interpreter(os.path.abspath(path), version) if len(version) == 3 else None
+
+
+def discover() -> List[Interpreter]:
+    """Python 3 interpreters on this machine, newest first, each found once."""
+    names = ["python3"] + [f"python3.{minor}" for minor in range(8, 16)]
+    paths = [sys.executable] + [shutil.which(n) for n in names]
+    home = os.path.expanduser("~")
+    paths += sorted(glob.glob(os.path.join(os.environ.get("PYENV_ROOT", f"{home}/.pyenv"),
+                                           "versions", "3.*", "bin", "python3")))
+    paths += sorted(glob.glob("/usr/bin/python3.*") + glob.glob("/usr/local/bin/python3.*"))
+    seen, found = set(), []
+    for path in paths:
+        if not path or not os.path.isfile(path) or not os.access(path, os.X_OK) \
+                or re.search(r"-config$|m$", path):
+            continue
+        real = os.path.realpath(path)
+        if real in seen:
+            continue
+        seen.add(real)
+        found.append(path)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answered = [i for i in pool.map(interpreter, found) if i and i.version >= (3, 8)]
+    by_line: Dict[Version, Interpreter] = {}
+    for found_one in answered:  # one interpreter per X.Y: this Python's own first
+        by_line.setdefault(found_one.line, found_one)
+    return sorted(by_line.values(), key=lambda i: i.version, reverse=True)
+
+
+# -- what the registry has ----------------------------------------------------------------------
+def registry_versions(python: Optional[Version] = None) -> List[str]:
+    """The torch versions the registry has (for Python X.Y, when given), newest first, as
+    `pip index versions` says with the user's pip configuration. EnvError with the registry's
+    own words when it cannot answer."""
+    command = [sys.executable, "-m", "pip", "index", "versions", "torch",
+               "--disable-pip-version-check"]
+    if python is not None:
+        command += ["--python-version", version_text(python), "--only-binary=:all:"]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    for line in out.stdout.splitlines():
+        if line.startswith("Available versions:"):
+            return [v.strip() for v in line.split(":", 1)[1].split(",") if v.strip()]
+    if python is not None and "No matching distribution" in out.stderr:
+        return []
+    raise EnvError("the package registry did not say which torch versions it has: "
+                   + _last_error(out.stderr or out.stdout))
+
+
+def pythons_for(torch: str, lines: Iterable[Version]) -> List[Version]:
+    """Of these Python versions (X.Y), those the registry has a torch `torch` wheel for."""
+    lines = sorted(set(lines), reverse=True)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        has = list(pool.map(lambda line: torch in registry_versions(line), lines))
+    return [line for line, ok in zip(lines, has) if ok]
+
+
+# -- a request: --torch VERSION[@PYTHON] --------------------------------------------------------
+@dataclass(frozen=True)
+class Request:
+    torch: str
+    python: Optional[str] = None  # as the user wrote it: a path, a command, or X.Y
+
+    @classmethod
+    def parse(cls, text: str) -> "Request":
+        torch, _, python = text.partition("@")
+        if not re.fullmatch(r"\d+(\.\d+)*([.+a-zA-Z0-9]*)", torch.strip()):
+            raise EnvError(f"--torch {text}: {torch!r} is not a torch version (e.g. 2.14.1, or "
+                           "1.13.1@python3.10)")
+        return cls(torch.strip(), python.strip() or None)
+
+    def __str__(self) -> str:
+        return self.torch + (f"@{self.python}" if self.python else "")
+
+
+def choose(request: Request, found: List[Interpreter], say: Progress = lambda text: None
+           ) -> Interpreter:
+    """The interpreter to install `request.torch` for, saying which and why."""
+    if request.python:
+        named = _named(request.python, found)
+        if named is None:
+            raise EnvError(f"--torch {request}: no Python {request.python!r} here (found: "
+                           + ", ".join(version_text(i.version) for i in found) + ")")
+        if not pythons_for(request.torch, [named.line]):
+            wanted = pythons_for(request.torch, [(3, minor) for minor in range(7, 16)])
+            raise EnvError(f"torch {request.torch} has no wheels for Python "
+                           f"{version_text(named.line)} ({named.path}); it has them for "
+                           f"Python {', '.join(version_text(v) for v in sorted(wanted)) or 'none'}")
+        say(f"torch {request.torch}: {named} (as asked)")
+        return named
+    fitting = pythons_for(request.torch, [i.line for i in found])
+    if not fitting:
+        exists = registry_versions()
+        if request.torch not in exists:
+            raise EnvError(f"torch {request.torch} does not exist on the package registry; "
+                           f"it has {', '.join(exists[:12])}" + (" …" if len(exists) > 12 else ""))
+        wanted = pythons_for(request.torch, [(3, minor) for minor in range(7, 16)])
+        raise EnvError(f"torch {request.torch} has wheels for Python "
+                       f"{', '.join(version_text(v) for v in sorted(wanted)) or 'none'}, and no "
+                       "such interpreter was found here (found: "
+                       + ", ".join(version_text(i.version) for i in found)
+                       + f"); install one, or name one: --torch {request.torch}@/path/to/python")
+    own = (sys.version_info[0], sys.version_info[1])
+    line = own if own in fitting else fitting[0]
+    chosen = next(i for i in found if i.line == line)
+    reason = "this Python" if line == own else "the newest Python it has wheels for"
+    say(f"torch {request.torch}: {chosen}, {reason}")
+    return chosen
+
+
+def _named(text: str, found: List[Interpreter]) -> Optional[Interpreter]:
+    if re.fullmatch(r"\d+\.\d+", text):
+        line = tuple(int(x) for x in text.split("."))
+        return next((i for i in found if i.line == line), None)
+    path = text if os.sep in text else shutil.which(text)
+    return interpreter(path) if path else None
+
+
+# -- environments -------------------------------------------------------------------------------
+@dataclass
+class Env:
+    path: str
+    torch: str
+    python_version: str
+    made_with: str = ""
+    last_used: float = 0.0
+
+    @property
+    def python(self) -> str:
+        return os.path.join(self.path, "bin", "python")
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path)
+
+    def size(self) -> int:
+        total = 0
+        for folder, _, files in os.walk(self.path):
+            for f in files:
+                try:
+                    total += os.lstat(os.path.join(folder, f)).st_size
+                except OSError:
+                    pass
+        return total
+
+    def touch(self) -> None:
+        self.last_used = time.time()
+        _write_marker(self)
+
+
+def env_name(torch: str, python: Version) -> str:
+    return f"torch-{torch}-py{version_text(python[:2])}"
+
+
+def _write_marker(env: Env) -> None:
+    with open(os.path.join(env.path, MARKER), "w", encoding="utf-8") as f:
+        json.dump({"torch": env.torch, "python": env.python_version,
+                   "made_with": env.made_with, "last_used": env.last_used}, f)
+
+
+def read_env(path: str) -> Optional[Env]:
+    """The environment at `path`, if it is a whole one (its marker, its interpreter)."""
+    try:
+        with open(os.path.join(path, MARKER), encoding="utf-8") as f:
+            data = json.load(f)
+        env = Env(path, str(data["torch"]), str(data["python"]), str(data.get("made_with", "")),
+                  float(data.get("last_used", 0)))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return env if os.path.exists(env.python) else None
+
+
+def list_envs() -> List[Env]:
+    root = envs_dir()
+    if not os.path.isdir(root):
+        return []
+    found = [read_env(os.path.join(root, name)) for name in sorted(os.listdir(root))
+             if not name.startswith(".")]
+    return [env for env in found if env is not None]
+
+
+def half_built() -> List[str]:
+    """Folders an interrupted build left, and environments without their marker."""
+    root = envs_dir()
+    if not os.path.isdir(root):
+        return []
+    return [os.path.join(root, name) for name in sorted(os.listdir(root))
+            if name.startswith(BUILDING) or read_env(os.path.join(root, name)) is None]
+
+
+def remove(envs: List[Env]) -> None:
+    for env in envs:
+        shutil.rmtree(env.path, ignore_errors=True)
+
+
+_build_lock = threading.Lock()
+
+
+def provision(request: Request, chosen: Interpreter, say: Progress = lambda text: None) -> Env:
+    """The environment for torch `request.torch` on `chosen`: the cached one, or a new one."""
+    root = envs_dir()
+    name = env_name(request.torch, chosen.version)
+    final = os.path.join(root, name)
+    existing = read_env(final)
+    if existing is not None:
+        say(f"reusing {final}")
+        existing.touch()
+        return existing
+    with _build_lock:
+        os.makedirs(root, exist_ok=True)
+        if os.path.exists(final):  # a half-built one: never reused
+            say(f"removing the half-built {final}")
+            shutil.rmtree(final, ignore_errors=True)
+    building = tempfile.mkdtemp(prefix=f"{BUILDING}{name}-", dir=root)
+    try:
+        made_with = _install(request.torch, chosen, building, say)
+        _check(building, request.torch)
+        env = Env(building, request.torch, version_text(chosen.version), made_with, time.time())
+        _write_marker(env)
+        os.replace(building, final)
+        env.path = final
+        say(f"ready: {final}")
+        return env
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+
+
+def _requirements(torch: str) -> List[str]:
+    return [f"torch=={torch}"] + (["numpy<2"] if torch.split(".")[0] == "1" else [])
+
+
+def _install(torch: str, chosen: Interpreter, target: str, say: Progress) -> str:
+    uv = shutil.which("uv")
+    if uv:
+        say(f"creating the environment with uv (Python {version_text(chosen.version)})")
+        _run([uv, "venv", "--quiet", "--python", chosen.path, "--allow-existing", target],
+             say, what=f"{chosen.path} cannot make a virtual environment")
+        say(f"installing torch {torch} with uv")
+        _run([uv, "pip", "install", "--python", os.path.join(target, "bin", "python")]
+             + uv_options() + _requirements(torch), say,
+             what=f"installing torch {torch}", env=uv_environment())
+        return "uv"
+    say(f"creating the environment with venv (Python {version_text(chosen.version)})")
+    _run([chosen.path, "-m", "venv", target], say,
+         what=f"{chosen.path} cannot make a virtual environment")
+    say(f"installing torch {torch} with pip")
+    _run([os.path.join(target, "bin", "python"), "-m", "pip", "install",
+          "--disable-pip-version-check", "--progress-bar", "off"] + _requirements(torch), say,
+         what=f"installing torch {torch}")
+    return "pip"
+
+
+def _check(target: str, torch: str) -> None:
+    python = os.path.join(target, "bin", "python")
+    out = subprocess.run([python, "-c", "import torch, sys; sys.stdout.write(torch.__version__)"],
+                         capture_output=True, text=True, timeout=600)
+    if out.returncode != 0 or not out.stdout.startswith(torch):
+        raise EnvError(f"torch {torch} was installed but does not import: "
+                       + _last_error(out.stderr or out.stdout))
+
+
+def _run(command: List[str], say: Progress, what: str, env: Optional[dict] = None) -> None:
+    """Run an installer, passing its output on as progress; EnvError in one line if it fails."""
+    try:
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True, env=env, bufsize=1)
+    except OSError as exc:
+        raise EnvError(f"{what}: {exc.strerror or exc}") from None
+    lines: List[str] = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        line = line.rstrip()
+        if line:
+            lines.append(line)
+            if _interesting(line):
+                say(line.strip()[:120])
+    if proc.wait() != 0:
+        raise EnvError(failure_message(what, lines))
+
+
+def _interesting(line: str) -> bool:
+    text = line.strip()
+    return bool(re.match(r"(Collecting|Downloading|Installing|Successfully|Resolved|Prepared|"
+                         r"Installed|Downloaded|Using cached|Processing)\b", text)) \
+        or text.startswith(("+ ", "ERROR", "error"))
+
+
+def failure_message(what: str, lines: List[str]) -> str:
+    """An installer's failure in one line: the registry's or the disk's words, not a log."""
+    text = "\n".join(lines)
+    if "No space left on device" in text or "Disk quota exceeded" in text:
+        return f"{what}: the disk is full (No space left on device)"
+    match = re.search(r"from versions: ([^)]*)\)", text)
+    if match:
+        return f"{what}: the registry has no such version; it has {match.group(1).strip()}"
+    cause = re.search(r"(?:cause:|╰─▶)\s*([^\n]+)", text)  # uv's resolver
+    if cause:
+        return f"{what}: {cause.group(1).strip()}"
+    conflict = re.search(r"ERROR: (Cannot install [^\n]*)", text)
+    if conflict:  # pip's resolver: say what stood in the way (a cap, a missing wheel)
+        causes = re.findall(r"^\s+(The user requested \(constraint\)[^\n]*|[^\n]* depends on "
+                            r"[^\n]*)", text, re.M)
+        return f"{what}: {conflict.group(1).strip()}" + (f" ({causes[0].strip()})" if causes
+                                                          else "")
+    for pattern in (r"ensurepip is not available.*", r"No module named venv.*",
+                    r"(Could not fetch URL|Failed to fetch|HTTPSConnectionPool|Connection "
+                    r"refused|Name or service not known|Temporary failure).*"):
+        found = re.search(pattern, text)
+        if found:
+            return f"{what}: {found.group(0).strip()}"
+    return f"{what}: {_last_error(text)}"
+
+
+def _last_error(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    errors = [line for line in lines if re.match(r"(ERROR|error|×)", line)]
+    return (errors or lines or ["no output"])[-1][:300]
+
+
+# -- handing pip's configuration to uv ----------------------------------------------------------
+def pip_configuration() -> Dict[str, str]:
+    """pip's effective configuration (files and PIP_* variables): {'index-url': ..., ...}."""
+    out = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True,
+                         text=True, timeout=60)
+    config: Dict[str, str] = {}
+    for line in out.stdout.splitlines():
+        key, _, value = line.partition("=")
+        name = key.rsplit(".", 1)[-1]
+        value = value.strip().strip("'\"")
+        if name and value and (name not in config or key.startswith(":env:")):
+            config[name] = value
+    return config
+
+
+def uv_options(config: Optional[Dict[str, str]] = None) -> List[str]:
+    """pip's index, extra indexes, find-links and constraints, as uv's options."""
+    config = pip_configuration() if config is None else config
+    options: List[str] = []
+    if config.get("index-url"):
+        options += ["--index-url", config["index-url"]]
+    for url in config.get("extra-index-url", "").split():
+        options += ["--extra-index-url", url]
+    for link in config.get("find-links", "").split():
+        options += ["--find-links", link]
+    for constraint in config.get("constraint", "").split():
+        options += ["--constraint", constraint]
+    if options:  # pip looks at every index for the best version; uv, by default, at the first
+        options += ["--index-strategy", "unsafe-best-match"]
+    return options
+
+
+def uv_environment(config: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """The environment uv runs in: pip's proxy and certificate where pip has them."""
+    config = pip_configuration() if config is None else config
+    env = dict(os.environ)
+    if config.get("proxy"):
+        env.setdefault("HTTPS_PROXY", config["proxy"])
+        env.setdefault("HTTP_PROXY", config["proxy"])
+    if config.get("cert"):
+        env.setdefault("SSL_CERT_FILE", config["cert"])
+    return env
