@@ -12,7 +12,7 @@ from typing import List, Optional
 
 from . import __version__
 from .errors import ExitCode, HarnessError
-from .job import Job
+from .job import Job, refuse_overwrites
 from .recording import backends
 from .show import render
 
@@ -82,12 +82,21 @@ def build_parser() -> argparse.ArgumentParser:
                                        "they differ)")
     diff.add_argument("a", metavar="A")
     diff.add_argument("b", metavar="B")
-    diff.add_argument("--format", choices=("text", "json"), default="text")
+    diff.add_argument("--format", choices=("text", "json", "html"), default="text",
+                      help="html: one self-contained page (written to -o, else printed)")
+    diff.add_argument("-o", "--output", metavar="FILE", help="write the report here")
     diff.add_argument("--ignore-contents", action="store_true",
                       help="leave tensors' contents out (shape, dtype and device still count): "
                            "for models that draw different random numbers")
     add_color_options(diff)
     diff.set_defaults(handler=cmd_diff)
+
+    report = sub.add_parser("report", help="a snapshot as one self-contained HTML page "
+                                           "(no torch needed)")
+    report.add_argument("snapshot")
+    report.add_argument("-o", "--output", metavar="FILE.html",
+                        help="where the page goes (default: the snapshot's path, .html)")
+    report.set_defaults(handler=cmd_report)
 
     matrix = sub.add_parser("matrix", help="record a scenario with several Python/torch "
                                            "environments and diff them against the first")
@@ -211,14 +220,47 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from .compare import diff
     from .show.render_diff import diff_lines
 
-    report = diff(snapshot.read(args.a), snapshot.read(args.b),
-                  contents=not args.ignore_contents)
+    a, b = snapshot.read(args.a), snapshot.read(args.b)
+    report = diff(a, b, contents=not args.ignore_contents)
     if args.format == "json":
-        print(json.dumps(report.to_data(), indent=2, ensure_ascii=False))
+        text = json.dumps(report.to_data(), indent=2, ensure_ascii=False)
+    elif args.format == "html":
+        from .show.html_diff import diff_page
+
+        text = diff_page(report, a, b)
     else:
-        style = render.Style.for_stream(sys.stdout, args.color)
-        print("\n".join(diff_lines(report, style)))
+        style = render.Style(False) if args.output else \
+            render.Style.for_stream(sys.stdout, args.color)
+        text = "\n".join(diff_lines(report, style))
+    if args.output:
+        refuse_overwrites({"-o": args.output}, {"A": args.a, "B": args.b})
+        write_text(args.output, text)
+        print(f"diff written to {args.output}: {'equal' if report.equal else 'different'}")
+    else:
+        print(text)
     return ExitCode.OK if report.equal else ExitCode.FAILED
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from . import snapshot
+    from .show.html_report import walk_page
+
+    snap = snapshot.read(args.snapshot)
+    output = args.output or os.path.splitext(args.snapshot)[0] + ".html"
+    refuse_overwrites({"-o": output}, {"the snapshot": args.snapshot})
+    write_text(output, walk_page(snap))
+    print(f"report written to {output} ({len(snap.stops)} stops)")
+    return ExitCode.OK
+
+
+def write_text(path: str, text: str) -> None:
+    try:
+        folder = os.path.dirname(os.path.abspath(path))
+        os.makedirs(folder, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as exc:
+        raise HarnessError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:
