@@ -31,6 +31,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     except KeyboardInterrupt:
         render.error("interrupted")
         return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        # The reader of the output went away (`harness replay --print ... | head`): stop
+        # quietly, as `cat` would. Output still buffered would fail again when Python flushes
+        # it at exit, so stdout is pointed at /dev/null first.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return ExitCode.OUTPUT_CLOSED
 
 
 def build_parser() -> argparse.ArgumentParser:

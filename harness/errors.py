@@ -18,6 +18,7 @@ class ExitCode(enum.IntEnum):
     RECORDER_DIED = 4  # the recording process died (a signal, os._exit) before the run ended
     HANGUP = 129  # the harness got SIGHUP (its terminal closed): the run was stopped
     INTERRUPTED = 130  # Ctrl-C: the run was stopped
+    OUTPUT_CLOSED = 141  # what read the output went away (`harness ... | head`): 128 + SIGPIPE
     TERMINATED = 143  # the harness got SIGTERM: the run was stopped
 
 

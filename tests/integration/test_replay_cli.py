@@ -1,9 +1,10 @@
 """`harness replay` as a user runs it: without torch, piped, and at a terminal."""
+import subprocess
 import sys
 
 import pexpect
 
-from helpers import NO_TORCH, ROOT, real_snapshot, run_without_torch
+from helpers import NO_TORCH, ROOT, harness_command, real_snapshot, run_without_torch
 
 SEED_113 = real_snapshot("seed_walk", "1.13.1")
 
@@ -13,6 +14,19 @@ def test_print_mode_shows_stops_and_summary_without_torch():
     assert proc.returncode == 0, proc.stderr
     assert "torch 1.13.1+cu117" in proc.stdout
     assert "── 151 stops" in proc.stdout and "outcome: ok" in proc.stdout
+
+
+def test_a_reader_that_goes_away_ends_it_quietly():
+    """`harness replay --print | head -3`: the reader closes the pipe; no traceback, exit 141
+    (128 + SIGPIPE, what a shell shows for a command the pipe stopped)."""
+    for args in (["replay", SEED_113, "--print"], ["diff", SEED_113, SEED_113]):
+        proc = subprocess.Popen(harness_command() + args, cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        proc.stdout.readline()
+        proc.stdout.close()
+        err = proc.stderr.read()
+        assert proc.wait(timeout=60) in (0, 141), err  # 0: it had written all before the close
+        assert "Traceback" not in err and "BrokenPipe" not in err, err
 
 
 def test_piped_commands_without_torch():
