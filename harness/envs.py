@@ -11,7 +11,9 @@ second run with the same versions starts recording at once.
   Python first, then the newest.
 - The installer: `uv` when it is installed (much faster, its wheel cache shared), with the
   user's pip configuration handed to it (index, extra indexes, find-links, constraints, proxy,
-  certificate), else `venv` and `pip`, which read that configuration themselves.
+  certificate), else `venv` and `pip`, which read that configuration themselves. `pip` and
+  `venv` run isolated (`python -I -m ...`), so nothing in the current directory (a `pip.py`,
+  a `json.py`) is ever imported by them.
 - An environment is built in a temporary folder and renamed into place only once torch
   imports in it, with a marker file saying what it holds: a half-built one is never reused.
 - A failure is one line: the registry's own words, a version that does not exist (with those
@@ -121,7 +123,7 @@ def registry_versions(python: Optional[Version] = None) -> List[str]:
     """The torch versions the registry has (for Python X.Y, when given), newest first, as
     `pip index versions` says with the user's pip configuration. EnvError with the registry's
     own words when it cannot answer."""
-    command = [sys.executable, "-m", "pip", "index", "versions", "torch",
+    command = [sys.executable, "-I", "-m", "pip", "index", "versions", "torch",
                "--disable-pip-version-check"]
     if python is not None:
         command += ["--python-version", version_text(python), "--only-binary=:all:"]
@@ -330,10 +332,10 @@ def _install(torch: str, chosen: Interpreter, target: str, say: Progress) -> str
              what=f"installing torch {torch}", env=uv_environment())
         return "uv"
     say(f"creating the environment with venv (Python {version_text(chosen.version)})")
-    _run([chosen.path, "-m", "venv", target], say,
+    _run([chosen.path, "-I", "-m", "venv", target], say,
          what=f"{chosen.path} cannot make a virtual environment")
     say(f"installing torch {torch} with pip")
-    _run([os.path.join(target, "bin", "python"), "-m", "pip", "install",
+    _run([os.path.join(target, "bin", "python"), "-I", "-m", "pip", "install",
           "--disable-pip-version-check", "--progress-bar", "off"] + _requirements(torch), say,
          what=f"installing torch {torch}")
     return "pip"
@@ -409,8 +411,8 @@ def _last_error(text: str) -> str:
 # -- handing pip's configuration to uv ----------------------------------------------------------
 def pip_configuration() -> Dict[str, str]:
     """pip's effective configuration (files and PIP_* variables): {'index-url': ..., ...}."""
-    out = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True,
-                         text=True, timeout=60)
+    out = subprocess.run([sys.executable, "-I", "-m", "pip", "config", "list"],
+                         capture_output=True, text=True, timeout=60)
     config: Dict[str, str] = {}
     for line in out.stdout.splitlines():
         key, _, value = line.partition("=")

@@ -90,3 +90,15 @@ def test_the_overview_says_per_function_and_version_what_changed():
                                 "2.15.0", "torch", "2.16.0"]
     assert lines[2].split() == ["f", "base", "same", "values", "changed", "missing"]
     assert isinstance(Overview(["a"]).to_data(), dict)
+
+
+def test_pip_is_never_taken_from_the_current_directory(tmp_path, monkeypatch):
+    """A `pip` package in the folder the user runs from is not what answers: pip runs
+    isolated (`python -I -m pip`)."""
+    fake = tmp_path / "pip"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("")
+    (fake / "__main__.py").write_text("print('index-url=http://evil.example/')\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PIP_INDEX_URL", "https://registry.example/simple")
+    assert envs.pip_configuration().get("index-url") == "https://registry.example/simple"
