@@ -17,6 +17,11 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     return f" (did you mean {' or '.join(close)}?)" if close else ""
 
 
+def counted(n: int, noun: str) -> str:
+    """`1 stop`, `2 stops`: counts read as English in every report."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def strip_addresses(text: str) -> str:
     """`<Foo object at 0x7f3a...>` -> `<Foo object at 0x…>`: addresses differ every run."""
     return _ADDRESS.sub("0x…", text)

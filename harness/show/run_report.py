@@ -18,7 +18,7 @@ from collections import Counter, OrderedDict
 from typing import IO, Any, Dict, List, Optional
 
 from ..records import Diagnosis, End, Header, Stop, Tag, path_label, tag_of
-from ..text import safe, safe_line
+from ..text import counted, safe, safe_line
 from .render import Style, function_label, stop_line
 from .short import FAILED, PLAIN, flag
 
@@ -35,9 +35,9 @@ def outcome_line(end: Optional[End], stops: List[Stop]) -> str:
     if end.outcome == "ok":
         return f"outcome: ok: scripted into {safe_line(str((end.scripted or {}).get('qualified_name', '')))}"
     if end.outcome == "stopped":
-        seen = f" after {end.stops_seen} stops" if end.stops_seen is not None else ""
+        seen = f" after {counted(end.stops_seen, 'stop')}" if end.stops_seen is not None else ""
         return (f"outcome: stopped{seen}: {safe_line(end.stopped_by or 'interrupted')}; "
-                f"{end.stops} stops recorded")
+                f"{counted(end.stops, 'stop')} recorded")
     err = end.error
     while_ = (end.diagnosis.phase if end.diagnosis is not None else
               "building the model" if err is not None and err.phase == "build" else "scripting")
@@ -99,7 +99,7 @@ def stop_lines(stops: List[Stop], style: Style, mode: str) -> List[str]:
     groups = by_module(stops)
     classes = module_classes(stops)
     shown = "every stop" if mode == "all" else f"stops marked {FAILED} (--stops all: every one)"
-    lines = [style.bold(f"── stops by module: {len(groups)} modules, {len(stops)} stops; {shown} "
+    lines = [style.bold(f"── stops by module: {counted(len(groups), 'module')}, {counted(len(stops), 'stop')}; {shown} "
                         + "─" * 10)]
     for subject, group in groups.items():
         marks = Counter(flag(s) for s in group)
@@ -107,7 +107,7 @@ def stop_lines(stops: List[Stop], style: Style, mode: str) -> List[str]:
         cls = classes.get(subject)
         lines.append(style.green(safe_line(path_label(subject)))
                      + (f"  {safe_line(cls)}" if cls else "")
-                     + style.dim(f"  {len(group)} stops" + (f" ({counts})" if counts else "")))
+                     + style.dim(f"  {counted(len(group), 'stop')}" + (f" ({counts})" if counts else "")))
         for stop in group:
             if mode == "all" or flag(stop) == FAILED:
                 lines.append("  " + stop_line(stop, style, module=False))
@@ -116,7 +116,7 @@ def stop_lines(stops: List[Stop], style: Style, mode: str) -> List[str]:
 
 def summary_lines(stops: List[Stop], end: Optional[End], style: Style) -> List[str]:
     counts = Counter((s.function, s.event) for s in stops)
-    lines = [style.bold(f"── {len(stops)} stops " + "─" * 40)]
+    lines = [style.bold(f"── {counted(len(stops), 'stop')} " + "─" * 40)]
     width = max((len(function_label(f)) for f, _ in counts), default=0)
     for (function, event), n in counts.items():
         lines.append(f"  {safe_line(function_label(function)):<{width}}  {event:<6} {n:>5}")
@@ -150,7 +150,7 @@ def report(stops: List[Stop], end: Optional[End], path: str, style: Style,
     if not quiet:
         flagged = [s for s in stops if flag(s) == FAILED]
         if flagged and (failed or len(stops) > STOPS_SHOWN):
-            lines.append(style.bold(f"── {len(flagged)} stops marked {FAILED} " + "─" * 30))
+            lines.append(style.bold(f"── {counted(len(flagged), 'stop')} marked {FAILED} " + "─" * 30))
             lines.extend(stop_line(s, style) for s in flagged[:FAILURES_SHOWN])
             if len(flagged) > FAILURES_SHOWN:
                 lines.append(style.dim(f"  … and {len(flagged) - FAILURES_SHOWN} more"))

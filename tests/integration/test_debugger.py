@@ -53,7 +53,7 @@ def test_pty_transcript_seed_scenario(tmp_path):
     child.expect(r">\*#66 +✓ infer_type return custom_layer1")
     child.expect(PROMPT)
     child.sendline("q")
-    child.expect(r"outcome: stopped after 67 stops: the user quit the debugger; 1 stops "
+    child.expect(r"outcome: stopped after 67 stops: the user quit the debugger; 1 stop "
                  r"recorded")
     child.expect(pexpect.EOF)
     child.close()
