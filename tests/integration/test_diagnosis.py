@@ -127,3 +127,20 @@ def test_a_big_model_prints_what_a_person_reads(tmp_path):
     assert "\nlayers.59  4 stops (4 ✓)\n" in out
     proc = run_harness("run", str(scenario), "-o", str(tmp_path / "w2.jsonl"), "--stops", "all")
     assert len(proc.stdout.splitlines()) > stops
+
+
+def test_a_method_using_an_attribute_never_set_is_diagnosed_as_missing(tmp_path):
+    model = tmp_path / "missing.py"
+    model.write_text(
+        "import torch\nclass Inner(torch.nn.Module):\n    def forward(self, x):\n"
+        "        return x * self.gain\n"
+        "class Outer(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.inner = Inner()\n    def forward(self, x):\n        return self.inner(x)\n")
+    out = tmp_path / "m.jsonl"
+    proc = run_harness("run", "--model", f"{model}:Outer", "-o", str(out))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    diagnosis = read_jsonl(out)[-1]["diagnosis"]
+    assert diagnosis["kind"] == "missing-attribute"
+    assert (diagnosis["module"], diagnosis["attribute"]) == ("inner", "gain")
+    assert diagnosis["where"] == "missing.py:4"
+    assert "set self.gain in Inner.__init__" in diagnosis["fix"]
