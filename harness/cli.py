@@ -302,6 +302,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 
 
 def cmd_envs(args: argparse.Namespace) -> int:
+    import shutil
     import time
 
     from . import envs
@@ -322,8 +323,6 @@ def cmd_envs(args: argparse.Namespace) -> int:
         leftovers = envs.half_built()
         envs.remove(stale)
         for path in leftovers:
-            import shutil
-
             shutil.rmtree(path, ignore_errors=True)
         for path in [e.path for e in stale] + leftovers:
             print(f"removed {path}")

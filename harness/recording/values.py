@@ -263,7 +263,8 @@ def _sequence(kind: str) -> EncodeFn:
 
 
 def _unordered(kind: str) -> EncodeFn:
-    # Sorted after the cut, so a big set shows a stable but arbitrary subset; the count tells.
+    # Sorted before the cut, so a big set shows the same items whatever the hash order; the
+    # count tells how many there were.
     def encode(value, enc: Encoder, depth: int) -> dict:
         encoded = sorted((enc.encode(v, depth + 1) for v in value), key=sort_key)
         out = {"type": kind, "items": encoded[: enc.limits.items]}
