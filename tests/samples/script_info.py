@@ -63,6 +63,11 @@ def main(mode, path):
             naive_build_observer()
         scripted = torch.jit.script(model)
         sys.settrace(None)
+    print(json.dumps(describe(scripted)))
+
+
+def describe(scripted) -> dict:
+    """What torch produced: every submodule's type and code, and the saved archive's digest."""
     modules = {}
     for name, m in scripted.named_modules():
         try:
@@ -72,8 +77,7 @@ def main(mode, path):
         modules[name] = {"type": m._c._type().qualified_name(), "code": code}
     buffer = io.BytesIO()
     torch.jit.save(scripted, buffer)
-    print(json.dumps({"modules": modules,
-                      "archive_sha256": hashlib.sha256(buffer.getvalue()).hexdigest()}))
+    return {"modules": modules, "archive_sha256": hashlib.sha256(buffer.getvalue()).hexdigest()}
 
 
 if __name__ == "__main__":
