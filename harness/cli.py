@@ -14,7 +14,7 @@ from . import __version__
 from .errors import ExitCode, HarnessError
 from .job import Job, refuse_overwrites
 from .recording import backends
-from .show import render
+from .show import render, run_report
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -67,9 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "then carry over between runs)")
     run.add_argument("-i", "--interactive", action="store_true",
                      help="step the scenario's stops live in pdb++ (record stops with `record`)")
-    run.add_argument("--stops", choices=("auto", "all", "flagged", "none"), default="auto",
+    run.add_argument("--stops", choices=run_report.MODES, default="auto",
                      help="which stops the report lists under their module: all, those marked "
-                          "✗, or none (auto: all up to 300, else the marked ones)")
+                          f"✗, or none (auto: all up to {run_report.STOPS_SHOWN}, else the "
+                          "marked ones)")
     run.add_argument("-q", "--quiet", action="store_true",
                      help="print only the outcome (and, for a failed run, torch's error and "
                           "the diagnosis)")
@@ -302,7 +303,6 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 
 
 def cmd_envs(args: argparse.Namespace) -> int:
-    import shutil
     import time
 
     from . import envs
@@ -319,14 +319,10 @@ def cmd_envs(args: argparse.Namespace) -> int:
                                f"(in {envs.envs_dir()})")
         return ExitCode.OK
     if args.prune:
-        stale = [e for e in found if time.time() - e.last_used > 30 * 24 * 3600]
-        leftovers = envs.half_built()
-        envs.remove(stale)
-        for path in leftovers:
-            shutil.rmtree(path, ignore_errors=True)
-        for path in [e.path for e in stale] + leftovers:
+        removed = envs.prune()
+        for path in removed:
             print(f"removed {path}")
-        print(f"{len(stale) + len(leftovers)} removed, {len(found) - len(stale)} kept")
+        print(f"{len(removed)} removed, {len(envs.list_envs())} kept")
         return ExitCode.OK
     print(f"environments in {envs.envs_dir()}:")
     if not found:

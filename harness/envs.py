@@ -283,6 +283,20 @@ def remove(envs: List[Env]) -> None:
         shutil.rmtree(env.path, ignore_errors=True)
 
 
+STALE_AFTER = 30 * 24 * 3600  # seconds unused after which `harness envs --prune` removes one
+
+
+def prune(now: Optional[float] = None) -> List[str]:
+    """Remove the half-built environments and those unused for STALE_AFTER; their paths."""
+    now = time.time() if now is None else now
+    stale = [env for env in list_envs() if now - env.last_used > STALE_AFTER]
+    leftovers = half_built()
+    remove(stale)
+    for path in leftovers:
+        shutil.rmtree(path, ignore_errors=True)
+    return [env.path for env in stale] + leftovers
+
+
 _build_lock = threading.Lock()
 
 

@@ -63,6 +63,8 @@ def test_a_half_built_environment_is_not_listed_and_is_pruned(tmp_path, monkeypa
     assert envs.list_envs() == []
     assert sorted(p.rsplit("/", 1)[-1] for p in envs.half_built()) == [
         ".building-torch-2.13.0-py3.11-x", "torch-2.14.1-py3.11"]
+    assert len(envs.prune()) == 2
+    assert sorted(p.name for p in root.iterdir()) == []
 
 
 def snap(stops, torch="2.13.0", function="m.f"):
