@@ -6,7 +6,7 @@ Python, with nothing but torch installed), and `from_json` is its only reader.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Dict, Optional
 
 from .errors import HarnessError
@@ -32,9 +32,6 @@ class Job:
     @classmethod
     def from_json(cls, data: dict) -> "Job":
         return cls(**{**data, "scenario": Scenario.from_job(data["scenario"])})
-
-    def with_output(self, output: str) -> "Job":
-        return replace(self, output=output)
 
     def check_outputs(self) -> None:
         """Refuse a job whose outputs would overwrite its inputs, or each other."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import html
 import json
 from collections import OrderedDict
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from ..records import Stop, Tag, path_label, tag_of
 from ..snapshot import Snapshot
