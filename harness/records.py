@@ -313,14 +313,29 @@ class Diagnosis(Record):
     stops: List[int] = spec(_list_of(_int), "a list of stop indexes", required=False,
                             factory=list)  # the stops that show it
     advice: Optional[str] = spec(_opt(_str), "a string or null", required=False)
+    # What to edit, besides `attribute` and `method`: a property of the module's class, a free
+    # function the scripted code calls (its qualified name), a hook (how it reads), and the
+    # construct TorchScript refused (e.g. "a generator expression").
+    property: Optional[str] = spec(_opt(_str), "a string or null", required=False)
+    function: Optional[str] = spec(_opt(_str), "a string or null", required=False)
+    hook: Optional[str] = spec(_opt(_str), "a string or null", required=False)
+    construct: Optional[str] = spec(_opt(_str), "a string or null", required=False)
+    # With `run --keep-going`: the change the harness applied at run time to check the fix
+    # ("with X, scripting gets past this"), or why no check was possible.
+    checked: Optional[str] = spec(_opt(_str), "a string or null", required=False)
 
     OMIT_IF_NONE = ("module", "module_class", "attribute", "method", "reason", "where",
-                    "advice")
+                    "advice", "property", "function", "hook", "construct", "checked")
 
 
 DIAGNOSIS_KINDS = ("attribute-type", "function-attribute", "missing-attribute",
                    "uninitialized", "hook", "method-compile", "prepare-scriptable",
-                   "type-builder", "model-constructor", "other")
+                   "type-builder", "model-constructor",
+                   # from torch's message and the user's source at the line it marks
+                   "unsupported-syntax", "uncompilable-call", "type-mismatch",
+                   "optional-not-refined", "unannotated-argument", "property",
+                   "module-internals", "module-list",
+                   "other")
 
 OUTCOMES = ("ok", "error", "stopped")
 
