@@ -13,6 +13,7 @@ from typing import List, Optional
 from . import __version__
 from .errors import ExitCode, HarnessError
 from .job import Job, refuse_overwrites
+from .matrix import DEFAULT_FAIL_ON, FAIL_ON
 from .recording import backends
 from .show import render, run_report
 
@@ -109,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     matrix = sub.add_parser("matrix", help="record a scenario with several Python/torch "
                                            "environments and diff them against the first")
-    matrix.add_argument("scenario")
+    matrix.add_argument("scenario", help="scenario YAML file (or a shipped scenario's name)")
     matrix.add_argument("--python", action="append", default=[], metavar="PATH",
                         help="an interpreter with torch installed (repeatable)")
     matrix.add_argument("--torch", action="append", default=[], metavar="VERSION[@PYTHON]",
@@ -118,7 +119,25 @@ def build_parser() -> argparse.ArgumentParser:
                              "@/path/to/python picks the interpreter)")
     matrix.add_argument("-o", "--output", metavar="DIR", default=None,
                         help="where the snapshots go (default snapshots/<scenario>/matrix)")
-    matrix.add_argument("--backend", choices=backends.NAMES, default="auto")
+    matrix.add_argument("--backend", choices=backends.NAMES, default="auto",
+                        help="auto: sys.monitoring on Python 3.12+, else sys.settrace")
+    matrix.add_argument("--fail-on", choices=FAIL_ON, default=DEFAULT_FAIL_ON,
+                        help="what makes the exit status 1 (default: %(default)s): outcome: "
+                             "the model fails to script with some environment; values: that, "
+                             "or the recorded values differ from the first environment's; "
+                             "code: that, or anything differs, torch's own code included; "
+                             "never: only report. An environment that cannot be made exits 2")
+    index = matrix.add_argument_group(
+        "where torch comes from", "handed to uv or pip as they are, after your pip "
+        "configuration; e.g. CPU builds: --index-url https://download.pytorch.org/whl/cpu")
+    index.add_argument("--index-url", metavar="URL",
+                       help="the package index (replaces pip's configured one)")
+    index.add_argument("--extra-index-url", action="append", default=[], metavar="URL",
+                       help="another index to look in (repeatable)")
+    index.add_argument("--find-links", action="append", default=[], metavar="PATH_OR_URL",
+                       help="a folder or page of wheels to look in (repeatable)")
+    matrix.add_argument("-v", "--verbose", action="store_true",
+                        help="show uv's or pip's own output (else shown only when it fails)")
     add_color_options(matrix)
     matrix.set_defaults(handler=cmd_matrix)
 
@@ -276,30 +295,41 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     from . import scenario as scenario_mod
     from . import snapshot
     from .compare import diff
-    from .matrix import check_out_dir, check_pythons, overview, overview_lines, record_all, \
-        specs
+    from .envs import IndexOptions
+    from .matrix import check_out_dir, check_pythons, gate, overview, overview_lines, \
+        record_all, release_lines, release_rows, specs
     from .show.render_diff import diff_lines
 
     scenario = scenario_mod.load(args.scenario)
     check_pythons(args.python, len(args.python) + len(args.torch))
     out_dir = args.output or os.path.join("snapshots", scenario.name, "matrix")
     check_out_dir(out_dir)
-    runs = record_all(scenario, specs(args.python, args.torch), out_dir, backend=args.backend)
-    failed = [r for r in runs if not r.recorded]
+    index = IndexOptions(args.index_url, tuple(args.extra_index_url), tuple(args.find_links))
+    runs = record_all(scenario, specs(args.python, args.torch, index=index), out_dir,
+                      backend=args.backend, index=index, verbose=args.verbose)
+    style = render.Style.for_stream(sys.stdout, args.color)
+    recorded = [i for i, run in enumerate(runs) if run.recorded]
+    snaps = {i: snapshot.read(runs[i].path) for i in recorded}
+    reports = {i: diff(snaps[recorded[0]], snaps[i]) for i in recorded[1:]}
+    for report in reports.values():
+        print("\n".join(diff_lines(report, style)))
+        print()
+    if recorded:
+        first = snaps[recorded[0]]
+        others = [snaps[i] for i in recorded[1:]]
+        print(style.bold(f"── overview: {scenario.name}, against {first.header.torch} "
+                         + "─" * 20))
+        print("\n".join(release_lines(release_rows(runs, snaps, reports))))
+        print()
+        print("\n".join(overview_lines(overview(first, others, list(reports.values())))))
+    failed = [run for run in runs if not run.recorded]
     for run in failed:
         render.error(f"recording with {run.spec.label} failed: {run.problem()}")
     if failed:
         return ExitCode.USAGE
-    style = render.Style.for_stream(sys.stdout, args.color)
-    first = snapshot.read(runs[0].path)
-    others = [snapshot.read(run.path) for run in runs[1:]]
-    reports = [diff(first, other) for other in others]
-    for report in reports:
-        print("\n".join(diff_lines(report, style)))
-        print()
-    print(style.bold(f"── overview: {scenario.name}, against {first.header.torch} " + "─" * 20))
-    print("\n".join(overview_lines(overview(first, others, reports))))
-    return ExitCode.OK if all(r.equal for r in reports) else ExitCode.FAILED
+    if gate(args.fail_on, list(snaps.values()), list(reports.values())):
+        return ExitCode.FAILED
+    return ExitCode.OK
 
 
 def cmd_envs(args: argparse.Namespace) -> int:

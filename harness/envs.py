@@ -22,6 +22,7 @@ second run with the same versions starts recording at once.
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import os
 import re
@@ -32,9 +33,10 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
+from . import package_index
 from .errors import HarnessError
 
 MARKER = "harness-env.json"
@@ -118,31 +120,88 @@ def discover() -> List[Interpreter]:
     return sorted(by_line.values(), key=lambda i: i.version, reverse=True)
 
 
-# -- what the registry has ----------------------------------------------------------------------
-def registry_versions(python: Optional[Version] = None) -> List[str]:
-    """The torch versions the registry has (for Python X.Y, when given), newest first, as
-    `pip index versions` says with the user's pip configuration. EnvError with the registry's
-    own words when it cannot answer."""
-    command = [sys.executable, "-I", "-m", "pip", "index", "versions", "torch",
-               "--disable-pip-version-check"]
-    if python is not None:
-        command += ["--python-version", version_text(python), "--only-binary=:all:"]
-    out = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    for line in out.stdout.splitlines():
-        if line.startswith("Available versions:"):
-            return [v.strip() for v in line.split(":", 1)[1].split(",") if v.strip()]
-    if python is not None and "No matching distribution" in out.stderr:
-        return []
-    raise EnvError("the package registry did not say which torch versions it has: "
-                   + _last_error(out.stderr or out.stdout))
+# -- where torch comes from ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class IndexOptions:
+    """The package indexes named on the command line (`--index-url`, `--extra-index-url`,
+    `--find-links`): handed to uv or pip as they are, and read by the version check. The index
+    URL replaces pip's configured one; extra indexes and find-links add to the configured ones.
+    e.g. `--index-url https://download.pytorch.org/whl/cpu` for torch's CPU builds."""
+
+    index_url: Optional[str] = None
+    extra_index_urls: Tuple[str, ...] = ()
+    find_links: Tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.index_url or self.extra_index_urls or self.find_links)
+
+    def args(self) -> List[str]:
+        """As pip's and uv's options (both spell them the same)."""
+        out = ["--index-url", self.index_url] if self.index_url else []
+        for url in self.extra_index_urls:
+            out += ["--extra-index-url", url]
+        for link in self.find_links:
+            out += ["--find-links", link]
+        return out
+
+    def locations(self, config: Dict[str, str]) -> Tuple[List[str], List[str]]:
+        """The indexes and find-links an install with these options reads."""
+        indexes = [self.index_url or config.get("index-url") or package_index.DEFAULT_INDEX]
+        indexes += config.get("extra-index-url", "").split() + list(self.extra_index_urls)
+        return indexes, config.get("find-links", "").split() + list(self.find_links)
+
+    def tag(self) -> str:
+        """A short name for these options, part of the environment's name: a release built
+        from another index (a CPU build) is another environment."""
+        if not self:
+            return ""
+        return hashlib.sha256(json.dumps(self.args()).encode()).hexdigest()[:8]
 
 
-def pythons_for(torch: str, lines: Iterable[Version]) -> List[Version]:
-    """Of these Python versions (X.Y), those the registry has a torch `torch` wheel for."""
-    lines = sorted(set(lines), reverse=True)
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        has = list(pool.map(lambda line: torch in registry_versions(line), lines))
-    return [line for line, ok in zip(lines, has) if ok]
+_releases_cache: Dict[IndexOptions, package_index.Releases] = {}
+_releases_lock = threading.Lock()
+
+
+def torch_releases(index: IndexOptions = IndexOptions()) -> package_index.Releases:
+    """The torch wheels for this machine the indexes have (read once per command). EnvError
+    with each index's error when none answers."""
+    with _releases_lock:
+        if index not in _releases_cache:
+            config = pip_configuration()
+            indexes, links = index.locations(config)
+            try:
+                _releases_cache[index] = package_index.releases("torch", indexes, links,
+                                                                config.get("cert"))
+            except package_index.IndexUnreachable as exc:
+                raise EnvError(f"the package index did not say which torch versions it has: "
+                               f"{exc}") from None
+        return _releases_cache[index]
+
+
+def registry_versions(python: Optional[Version] = None,
+                      index: IndexOptions = IndexOptions()) -> List[str]:
+    """The torch versions the indexes have (with a wheel for Python X.Y, when given), newest
+    first."""
+    return torch_releases(index).versions(python)
+
+
+def pythons_for(torch: str, lines: Iterable[Version],
+                index: IndexOptions = IndexOptions()) -> List[Version]:
+    """Of these Python versions (X.Y), those the indexes have a torch `torch` wheel for."""
+    return torch_releases(index).pythons(torch, lines)
+
+
+def check_exists(torch: str, index: IndexOptions = IndexOptions()) -> None:
+    """EnvError, naming the versions there are, when the indexes have no such release."""
+    releases = torch_releases(index)
+    if not releases.matching(torch):
+        exists = releases.versions()
+        where = f" ({index.index_url})" if index.index_url else ""
+        unread = (f" (not read: {'; '.join(releases.unreachable)})" if releases.unreachable
+                  else "")
+        raise EnvError(f"torch {torch} does not exist on the package index{where}; it has "
+                       + (", ".join(exists[:12]) + (" …" if len(exists) > 12 else "")
+                          if exists else "no torch for this machine") + unread)
 
 
 # -- a request: --torch VERSION[@PYTHON] --------------------------------------------------------
@@ -163,28 +222,27 @@ class Request:
         return self.torch + (f"@{self.python}" if self.python else "")
 
 
-def choose(request: Request, found: List[Interpreter], say: Progress = lambda text: None
-           ) -> Interpreter:
-    """The interpreter to install `request.torch` for, saying which and why."""
+def choose(request: Request, found: List[Interpreter], say: Progress = lambda text: None,
+           index: IndexOptions = IndexOptions()) -> Interpreter:
+    """The interpreter to install `request.torch` for, saying which and why. The release is
+    checked against the indexes first: EnvError, with the versions there are, if it is not
+    there."""
+    check_exists(request.torch, index)
     if request.python:
         named = _named(request.python, found)
         if named is None:
             raise EnvError(f"--torch {request}: no Python {request.python!r} here (found: "
                            + ", ".join(version_text(i.version) for i in found) + ")")
-        if not pythons_for(request.torch, [named.line]):
-            wanted = pythons_for(request.torch, [(3, minor) for minor in range(7, 16)])
+        if not pythons_for(request.torch, [named.line], index):
+            wanted = pythons_for(request.torch, [(3, minor) for minor in range(7, 16)], index)
             raise EnvError(f"torch {request.torch} has no wheels for Python "
                            f"{version_text(named.line)} ({named.path}); it has them for "
                            f"Python {', '.join(version_text(v) for v in sorted(wanted)) or 'none'}")
         say(f"torch {request.torch}: {named} (as asked)")
         return named
-    fitting = pythons_for(request.torch, [i.line for i in found])
+    fitting = pythons_for(request.torch, [i.line for i in found], index)
     if not fitting:
-        exists = registry_versions()
-        if request.torch not in exists:
-            raise EnvError(f"torch {request.torch} does not exist on the package registry; "
-                           f"it has {', '.join(exists[:12])}" + (" …" if len(exists) > 12 else ""))
-        wanted = pythons_for(request.torch, [(3, minor) for minor in range(7, 16)])
+        wanted = pythons_for(request.torch, [(3, minor) for minor in range(7, 16)], index)
         raise EnvError(f"torch {request.torch} has wheels for Python "
                        f"{', '.join(version_text(v) for v in sorted(wanted)) or 'none'}, and no "
                        "such interpreter was found here (found: "
@@ -214,6 +272,7 @@ class Env:
     python_version: str
     made_with: str = ""
     last_used: float = 0.0
+    index: List[str] = field(default_factory=list)  # the index options it was installed with
 
     @property
     def python(self) -> str:
@@ -238,14 +297,18 @@ class Env:
         _write_marker(self)
 
 
-def env_name(torch: str, python: Version) -> str:
-    return f"torch-{torch}-py{version_text(python[:2])}"
+def env_name(torch: str, python: Version, index: IndexOptions = IndexOptions()) -> str:
+    """`torch-2.14.1-py3.11`; `torch-2.14.1-py3.11-index-1a2b3c4d` when installed from indexes
+    named on the command line (a CPU build is not the same environment as the default one)."""
+    tag = index.tag()
+    return f"torch-{torch}-py{version_text(python[:2])}" + (f"-index-{tag}" if tag else "")
 
 
 def _write_marker(env: Env) -> None:
     with open(os.path.join(env.path, MARKER), "w", encoding="utf-8") as f:
         json.dump({"torch": env.torch, "python": env.python_version,
-                   "made_with": env.made_with, "last_used": env.last_used}, f)
+                   "made_with": env.made_with, "last_used": env.last_used,
+                   "index": env.index}, f)
 
 
 def read_env(path: str) -> Optional[Env]:
@@ -254,7 +317,7 @@ def read_env(path: str) -> Optional[Env]:
         with open(os.path.join(path, MARKER), encoding="utf-8") as f:
             data = json.load(f)
         env = Env(path, str(data["torch"]), str(data["python"]), str(data.get("made_with", "")),
-                  float(data.get("last_used", 0)))
+                  float(data.get("last_used", 0)), [str(a) for a in data.get("index", [])])
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return env if os.path.exists(env.python) else None
@@ -300,10 +363,13 @@ def prune(now: Optional[float] = None) -> List[str]:
 _build_lock = threading.Lock()
 
 
-def provision(request: Request, chosen: Interpreter, say: Progress = lambda text: None) -> Env:
-    """The environment for torch `request.torch` on `chosen`: the cached one, or a new one."""
+def provision(request: Request, chosen: Interpreter, say: Progress = lambda text: None,
+              index: IndexOptions = IndexOptions(), verbose: bool = False) -> Env:
+    """The environment for torch `request.torch` on `chosen`: the cached one, or a new one
+    installed from `index` (the installer's own output said only with `verbose`, or when it
+    fails)."""
     root = envs_dir()
-    name = env_name(request.torch, chosen.version)
+    name = env_name(request.torch, chosen.version, index)
     final = os.path.join(root, name)
     existing = read_env(final)
     if existing is not None:
@@ -317,9 +383,13 @@ def provision(request: Request, chosen: Interpreter, say: Progress = lambda text
             shutil.rmtree(final, ignore_errors=True)
     building = tempfile.mkdtemp(prefix=f"{BUILDING}{name}-", dir=root)
     try:
-        made_with = _install(request.torch, chosen, building, say)
+        steps = install_steps(request.torch, chosen, building, index, find_uv())
+        for step in steps:
+            say(step.says)
+            _run(step.command, say, what=step.what, env=step.env, verbose=verbose)
         _check(building, request.torch)
-        env = Env(building, request.torch, version_text(chosen.version), made_with, time.time())
+        env = Env(building, request.torch, version_text(chosen.version), steps[0].installer,
+                  time.time(), index.args())
         _write_marker(env)
         os.replace(building, final)
         env.path = final
@@ -334,25 +404,56 @@ def _requirements(torch: str) -> List[str]:
     return [f"torch=={torch}"] + (["numpy<2"] if torch.split(".")[0] == "1" else [])
 
 
-def _install(torch: str, chosen: Interpreter, target: str, say: Progress) -> str:
-    uv = shutil.which("uv")
+def find_uv() -> Optional[str]:
+    """uv as the harness's own environment has it (beside this interpreter, or the `uv`
+    package's binary), else on PATH; None: there is none, and pip does the work."""
+    beside = os.path.join(os.path.dirname(sys.executable), "uv")
+    if os.path.isfile(beside) and os.access(beside, os.X_OK):
+        return beside
+    try:
+        from uv import find_uv_bin  # the `uv` package, installed with pip into this environment
+
+        return find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        pass
+    return shutil.which("uv")
+
+
+@dataclass
+class InstallStep:
+    installer: str  # "uv" or "pip"
+    says: str  # the progress line before it runs
+    command: List[str]
+    what: str  # the failure's subject: "installing torch 2.14.1"
+    env: Optional[Dict[str, str]] = None
+
+
+def install_steps(torch: str, chosen: Interpreter, target: str,
+                  index: IndexOptions = IndexOptions(), uv: Optional[str] = None
+                  ) -> List[InstallStep]:
+    """The commands that make the environment at `target`: with `uv` when given, else with
+    venv and pip. The index options go to the installer as they are."""
+    python = os.path.join(target, "bin", "python")
+    made = f"{chosen.path} cannot make a virtual environment"
+    installing = f"installing torch {torch}"
+    pythons = f"Python {version_text(chosen.version)}"
     if uv:
-        say(f"creating the environment with uv (Python {version_text(chosen.version)})")
-        _run([uv, "venv", "--quiet", "--python", chosen.path, "--allow-existing", target],
-             say, what=f"{chosen.path} cannot make a virtual environment")
-        say(f"installing torch {torch} with uv")
-        _run([uv, "pip", "install", "--python", os.path.join(target, "bin", "python")]
-             + uv_options() + _requirements(torch), say,
-             what=f"installing torch {torch}", env=uv_environment())
-        return "uv"
-    say(f"creating the environment with venv (Python {version_text(chosen.version)})")
-    _run([chosen.path, "-I", "-m", "venv", target], say,
-         what=f"{chosen.path} cannot make a virtual environment")
-    say(f"installing torch {torch} with pip")
-    _run([os.path.join(target, "bin", "python"), "-I", "-m", "pip", "install",
-          "--disable-pip-version-check", "--progress-bar", "off"] + _requirements(torch), say,
-         what=f"installing torch {torch}")
-    return "pip"
+        config = pip_configuration()
+        return [
+            InstallStep("uv", f"creating the environment with uv ({pythons})",
+                        [uv, "venv", "--quiet", "--python", chosen.path, "--allow-existing",
+                         target], made),
+            InstallStep("uv", f"installing torch {torch} with uv ({uv})",
+                        [uv, "pip", "install", "--python", python]
+                        + uv_options(config, index) + _requirements(torch), installing,
+                        uv_environment(config))]
+    return [
+        InstallStep("pip", f"creating the environment with venv ({pythons})",
+                    [chosen.path, "-I", "-m", "venv", target], made),
+        InstallStep("pip", f"installing torch {torch} with pip",
+                    [python, "-I", "-m", "pip", "install", "--disable-pip-version-check",
+                     "--progress-bar", "off"] + index.args() + _requirements(torch),
+                    installing)]
 
 
 def _check(target: str, torch: str) -> None:
@@ -364,8 +465,10 @@ def _check(target: str, torch: str) -> None:
                        + _last_error(out.stderr or out.stdout))
 
 
-def _run(command: List[str], say: Progress, what: str, env: Optional[dict] = None) -> None:
-    """Run an installer, passing its output on as progress; EnvError in one line if it fails."""
+def _run(command: List[str], say: Progress, what: str, env: Optional[dict] = None,
+         verbose: bool = False) -> None:
+    """Run an installer. Its own output is said line by line with `verbose`, else kept: said
+    only if it fails, before the EnvError that sums it up in one line."""
     try:
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True, env=env, bufsize=1)
@@ -377,17 +480,16 @@ def _run(command: List[str], say: Progress, what: str, env: Optional[dict] = Non
         line = line.rstrip()
         if line:
             lines.append(line)
-            if _interesting(line):
-                say(line.strip()[:120])
+            if verbose:
+                say(f"  {line.strip()}")
     if proc.wait() != 0:
+        if not verbose:
+            for line in lines[-FAILURE_LINES:]:
+                say(f"  {line.strip()}")
         raise EnvError(failure_message(what, lines))
 
 
-def _interesting(line: str) -> bool:
-    text = line.strip()
-    return bool(re.match(r"(Collecting|Downloading|Installing|Successfully|Resolved|Prepared|"
-                         r"Installed|Downloaded|Using cached|Processing)\b", text)) \
-        or text.startswith(("+ ", "ERROR", "error"))
+FAILURE_LINES = 30  # of a failed installer's output, the last ones said
 
 
 def failure_message(what: str, lines: List[str]) -> str:
@@ -423,11 +525,21 @@ def _last_error(text: str) -> str:
 
 
 # -- handing pip's configuration to uv ----------------------------------------------------------
+_PIP_VARIABLES = ("index-url", "extra-index-url", "find-links", "constraint", "proxy", "cert")
+
+
 def pip_configuration() -> Dict[str, str]:
-    """pip's effective configuration (files and PIP_* variables): {'index-url': ..., ...}."""
+    """pip's effective configuration (files and PIP_* variables): {'index-url': ..., ...}.
+    Where this environment has no pip (one made by uv), the PIP_* variables alone."""
     out = subprocess.run([sys.executable, "-I", "-m", "pip", "config", "list"],
                          capture_output=True, text=True, timeout=60)
     config: Dict[str, str] = {}
+    if out.returncode != 0:
+        for name in _PIP_VARIABLES:
+            value = os.environ.get("PIP_" + name.upper().replace("-", "_"), "").strip()
+            if value:
+                config[name] = value
+        return config
     for line in out.stdout.splitlines():
         key, _, value = line.partition("=")
         name = key.rsplit(".", 1)[-1]
@@ -437,15 +549,18 @@ def pip_configuration() -> Dict[str, str]:
     return config
 
 
-def uv_options(config: Optional[Dict[str, str]] = None) -> List[str]:
-    """pip's index, extra indexes, find-links and constraints, as uv's options."""
+def uv_options(config: Optional[Dict[str, str]] = None,
+               index: IndexOptions = IndexOptions()) -> List[str]:
+    """pip's index, extra indexes, find-links and constraints, as uv's options, with the
+    command line's index options over them (its index URL replaces pip's; the rest adds)."""
     config = pip_configuration() if config is None else config
     options: List[str] = []
-    if config.get("index-url"):
-        options += ["--index-url", config["index-url"]]
-    for url in config.get("extra-index-url", "").split():
+    index_url = index.index_url or config.get("index-url")
+    if index_url:
+        options += ["--index-url", index_url]
+    for url in config.get("extra-index-url", "").split() + list(index.extra_index_urls):
         options += ["--extra-index-url", url]
-    for link in config.get("find-links", "").split():
+    for link in config.get("find-links", "").split() + list(index.find_links):
         options += ["--find-links", link]
     for constraint in config.get("constraint", "").split():
         options += ["--constraint", constraint]

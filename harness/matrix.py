@@ -36,6 +36,7 @@ class EnvSpec:
     python: Optional[str] = None
     torch: Optional[envs.Request] = None
     chosen: Optional[envs.Interpreter] = None  # for a torch version: the interpreter to use
+    error: Optional[str] = None  # why it cannot be made (a version the index does not have)
 
     @property
     def label(self) -> str:
@@ -120,24 +121,36 @@ def check_out_dir(out_dir: str) -> None:
                                + "); choose another -o, or remove them first")
 
 
-def specs(pythons: List[str], torches: List[str], progress: Optional[IO[str]] = None
-          ) -> List[EnvSpec]:
+def specs(pythons: List[str], torches: List[str], progress: Optional[IO[str]] = None,
+          index: envs.IndexOptions = envs.IndexOptions()) -> List[EnvSpec]:
     """The environments asked for, in order: interpreters first, then torch versions, each
-    torch version with the interpreter chosen for it (said on `progress`)."""
+    torch version checked against the package index and given the interpreter chosen for it
+    (said on `progress`), all before anything is installed. A version that cannot be had
+    keeps its reason (`error`, said on `progress` too), and the others go on."""
     progress = progress or sys.stderr
+
+    def say(text: str) -> None:
+        print(f"matrix: {text}", file=progress, flush=True)
+
     out = [EnvSpec(python=p) for p in pythons]
     requests = [envs.Request.parse(t) for t in torches]
     if requests:
         found = envs.discover()
         for request in requests:
-            out.append(EnvSpec(torch=request, chosen=envs.choose(
-                request, found, lambda text: print(f"matrix: {text}", file=progress,
-                                                   flush=True))))
+            spec = EnvSpec(torch=request)
+            try:
+                spec.chosen = envs.choose(request, found, say, index)
+            except envs.EnvError as exc:
+                spec.error = str(exc)
+                say(f"{exc} (the other environments go on)")
+            out.append(spec)
     return out
 
 
 def record_all(scenario: Scenario, environments: List[EnvSpec], out_dir: str,
-               backend: str = "auto", progress: Optional[IO[str]] = None) -> List[EnvRun]:
+               backend: str = "auto", progress: Optional[IO[str]] = None,
+               index: envs.IndexOptions = envs.IndexOptions(), verbose: bool = False
+               ) -> List[EnvRun]:
     os.makedirs(out_dir, exist_ok=True)
     progress = progress or sys.stderr
     lock = threading.Lock()
@@ -151,10 +164,14 @@ def record_all(scenario: Scenario, environments: List[EnvSpec], out_dir: str,
                 print(f"[{i + 1}/{total}] {spec.label}: {text}", file=progress, flush=True)
 
         run = EnvRun(spec, os.path.join(out_dir, f"env{i + 1}.jsonl"))
+        if spec.error:
+            run.error = spec.error
+            return run
         python = spec.python
         if spec.torch is not None:
+            assert spec.chosen is not None
             try:
-                python = envs.provision(spec.torch, spec.chosen, say).python
+                python = envs.provision(spec.torch, spec.chosen, say, index, verbose).python
             except HarnessError as exc:
                 run.error = str(exc)
                 say(f"failed: {exc}")
@@ -247,3 +264,88 @@ def overview_lines(table: Overview) -> List[str]:
         lines.append("  ".join([names[function].ljust(first)]
                                + [cell.ljust(w) for cell, w in zip(row, widths)]).rstrip())
     return lines
+
+
+# -- one row per environment: the model's outcome, and what changed against the first ----------
+@dataclass
+class ReleaseRow:
+    label: str  # "torch 2.14.1+cu130 (Python 3.11.7)", or the environment asked for
+    model: str  # "scripted", "failed: attribute-type", "not recorded: <why>"
+    against: str  # "base", "same", "values changed", "code changed", "values changed + code"
+
+
+def model_outcome(snap: Snapshot) -> str:
+    """The model's outcome in a few words: scripted, or failed with the diagnosis's kind."""
+    if snap.outcome == "ok":
+        return "scripted"
+    if snap.outcome == "error":
+        kind = snap.diagnosis.kind if snap.diagnosis is not None else None
+        error = snap.end.error.type if snap.end is not None and snap.end.error else "error"
+        return f"failed: {kind}" if kind else f"failed: {error}"
+    return snap.outcome  # stopped, unfinished
+
+
+def what_changed(report: DiffReport) -> str:
+    counts = report.counts
+    values = values_changed(report)
+    code = counts["sources"] > 0
+    if values:
+        return VALUES + (" + code" if code else "")
+    if code:
+        return CODE
+    return SAME if report.equal else "other (warnings, header)"
+
+
+def values_changed(report: DiffReport) -> bool:
+    """What the walk recorded differs: stops changed or only on one side, or the outcome."""
+    counts = report.counts
+    return bool(counts["changed"] or counts["only_a"] or counts["only_b"] or report.outcome
+                or report.encoding)
+
+
+def release_rows(runs: List[EnvRun], snaps: Dict[int, Snapshot],
+                 reports: Dict[int, DiffReport]) -> List[ReleaseRow]:
+    """One row per environment asked for, in order; `snaps` and `reports` by position in
+    `runs` (the base has a snapshot and no report; one not recorded has neither)."""
+    rows = []
+    for i, run in enumerate(runs):
+        snap = snaps.get(i)
+        if snap is None:
+            rows.append(ReleaseRow(run.spec.label, f"not recorded: {run.problem()}", "-"))
+            continue
+        label = f"torch {snap.header.torch} (Python {snap.header.python})"
+        report = reports.get(i)
+        rows.append(ReleaseRow(label, model_outcome(snap),
+                               "base" if report is None else what_changed(report)))
+    return rows
+
+
+def release_lines(rows: List[ReleaseRow]) -> List[str]:
+    """The rows as a table: environment, what changed against the base, the model's outcome
+    (last: a reason why an environment was not recorded can be long)."""
+    head = ReleaseRow("environment", "model", "against the base")
+    widths = [max(len(getattr(r, f)) for r in [head] + rows) for f in ("label", "against")]
+    rule = ReleaseRow("-" * widths[0], "-" * 5, "-" * widths[1])
+    return [f"{row.label:<{widths[0]}}  {row.against:<{widths[1]}}  {row.model}".rstrip()
+            for row in [head, rule] + rows]
+
+
+# -- the exit status: what the user gates on ---------------------------------------------------
+FAIL_ON = ("outcome", "values", "code", "never")
+DEFAULT_FAIL_ON = "outcome"
+
+
+def gate(fail_on: str, snaps: List[Snapshot], reports: List[DiffReport]) -> bool:
+    """True when the matrix fails the gate. Each level includes those before it:
+    `outcome`: the model failed to script (or did not finish) with some environment;
+    `values`: that, or what the walk recorded differs from the base's (stops, the outcome);
+    `code`: that, or anything differs, torch's code and warnings included;
+    `never`: the matrix only reports."""
+    if fail_on == "never":
+        return False
+    failed = any(snap.outcome != "ok" for snap in snaps)
+    if fail_on == "outcome" or failed:
+        return failed
+    if fail_on == "values":
+        return any(values_changed(r) for r in reports)
+    return not all(r.equal for r in reports)

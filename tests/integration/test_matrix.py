@@ -67,16 +67,39 @@ def test_a_second_matrix_into_one_folder_is_refused(tmp_path):
     assert "already holds snapshots (torch-2.13.0+cpu-py3.11.7.jsonl)" in proc.stderr
 
 
-def test_an_unknown_torch_version_is_one_line(tmp_path):
-    proc = run_harness("matrix", "scenarios/containers.yaml", "--python", sys.executable,
-                       "--torch", "9.9.9", "-o", str(tmp_path / "m"),
+def test_an_unknown_torch_version_is_reported_and_the_others_go_on(tmp_path):
+    proc = run_harness("matrix", "scenarios/failing_attribute.yaml", "--python", sys.executable,
+                       "--torch", "9.9.9", "--python", sys.executable, "-o", str(tmp_path / "m"),
                        env={"HARNESS_CACHE": str(tmp_path / "cache")})
-    assert proc.returncode == 2
-    errors = proc.stderr.strip().splitlines()
-    assert len(errors) == 1 and errors[0].startswith(
-        "harness: error: torch 9.9.9 does not exist on the package registry; it has 2.15.0")
+    assert proc.returncode == 2, proc.stdout + proc.stderr  # bad input, whatever the gate
+    assert "matrix: torch 9.9.9 does not exist on the package index; it has 2." in proc.stderr
+    assert "(the other environments go on)" in proc.stderr
+    assert proc.stderr.count("recording…") == 2
+    assert len(os.listdir(tmp_path / "m")) == 2
+    rows = proc.stdout.split("── overview")[1].splitlines()
+    assert rows[1].split() == ["environment", "against", "the", "base", "model"]
+    models = [r.split() for r in rows if r.endswith("failed: attribute-type")]
+    assert len(models) == 2 and models[0][-3] == "base" and models[1][-3] == "same"
+    assert any("torch 9.9.9" in r and "not recorded: torch 9.9.9 does not exist" in r
+               for r in rows)
+    errors = [l for l in proc.stderr.splitlines() if l.startswith("harness: error:")]
+    assert len(errors) == 1 and "recording with torch 9.9.9 failed" in errors[0]
     assert not (tmp_path / "cache" / "envs").exists() or \
         not os.listdir(tmp_path / "cache" / "envs")
+
+
+def test_the_exit_status_is_what_the_user_gates_on(tmp_path):
+    """A model that fails with every torch: `outcome` (the default) fails; `never` reports."""
+    help_text = run_harness("matrix", "--help").stdout
+    assert "(default: outcome)" in " ".join(help_text.split())
+    proc = run_harness("matrix", "scenarios/failing_attribute.yaml", "--python", sys.executable,
+                       "--python", sys.executable, "-o", str(tmp_path / "a"), "--fail-on",
+                       "never")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count("failed: attribute-type") == 2
+    proc = run_harness("matrix", "scenarios/failing_attribute.yaml", "--python", sys.executable,
+                       "--python", sys.executable, "-o", str(tmp_path / "b"))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
 
 
 def test_envs_lists_an_empty_cache_and_refuses_to_remove_what_is_not_there(tmp_path):
