@@ -136,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="another index to look in (repeatable)")
     index.add_argument("--find-links", action="append", default=[], metavar="PATH_OR_URL",
                        help="a folder or page of wheels to look in (repeatable)")
+    index.add_argument("--installer", choices=("auto", "uv", "pip"), default="auto",
+                       help="what installs torch: auto (the default): uv from the harness's "
+                            "own environment, else uv on PATH, else pip")
     matrix.add_argument("-v", "--verbose", action="store_true",
                         help="show uv's or pip's own output (else shown only when it fails)")
     add_color_options(matrix)
@@ -306,7 +309,8 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     check_out_dir(out_dir)
     index = IndexOptions(args.index_url, tuple(args.extra_index_url), tuple(args.find_links))
     runs = record_all(scenario, specs(args.python, args.torch, index=index), out_dir,
-                      backend=args.backend, index=index, verbose=args.verbose)
+                      backend=args.backend, index=index, verbose=args.verbose,
+                      installer=args.installer)
     style = render.Style.for_stream(sys.stdout, args.color)
     recorded = [i for i, run in enumerate(runs) if run.recorded]
     snaps = {i: snapshot.read(runs[i].path) for i in recorded}

@@ -364,10 +364,11 @@ _build_lock = threading.Lock()
 
 
 def provision(request: Request, chosen: Interpreter, say: Progress = lambda text: None,
-              index: IndexOptions = IndexOptions(), verbose: bool = False) -> Env:
+              index: IndexOptions = IndexOptions(), verbose: bool = False,
+              installer: str = "auto") -> Env:
     """The environment for torch `request.torch` on `chosen`: the cached one, or a new one
-    installed from `index` (the installer's own output said only with `verbose`, or when it
-    fails)."""
+    installed from `index` with `installer` (auto: uv if there is one, else pip; the
+    installer's own output said only with `verbose`, or when it fails)."""
     root = envs_dir()
     name = env_name(request.torch, chosen.version, index)
     final = os.path.join(root, name)
@@ -383,7 +384,11 @@ def provision(request: Request, chosen: Interpreter, say: Progress = lambda text
             shutil.rmtree(final, ignore_errors=True)
     building = tempfile.mkdtemp(prefix=f"{BUILDING}{name}-", dir=root)
     try:
-        steps = install_steps(request.torch, chosen, building, index, find_uv())
+        uv = None if installer == "pip" else find_uv()
+        if installer == "uv" and uv is None:
+            raise EnvError("--installer uv: uv is not installed (pip install uv, into the "
+                           "harness's environment or on PATH)")
+        steps = install_steps(request.torch, chosen, building, index, uv)
         for step in steps:
             say(step.says)
             _run(step.command, say, what=step.what, env=step.env, verbose=verbose)
@@ -402,6 +407,9 @@ def provision(request: Request, chosen: Interpreter, say: Progress = lambda text
 
 def _requirements(torch: str) -> List[str]:
     return [f"torch=={torch}"] + (["numpy<2"] if torch.split(".")[0] == "1" else [])
+
+
+INSTALLERS = ("auto", "uv", "pip")
 
 
 def find_uv() -> Optional[str]:

@@ -149,8 +149,8 @@ def specs(pythons: List[str], torches: List[str], progress: Optional[IO[str]] = 
 
 def record_all(scenario: Scenario, environments: List[EnvSpec], out_dir: str,
                backend: str = "auto", progress: Optional[IO[str]] = None,
-               index: envs.IndexOptions = envs.IndexOptions(), verbose: bool = False
-               ) -> List[EnvRun]:
+               index: envs.IndexOptions = envs.IndexOptions(), verbose: bool = False,
+               installer: str = "auto") -> List[EnvRun]:
     os.makedirs(out_dir, exist_ok=True)
     progress = progress or sys.stderr
     lock = threading.Lock()
@@ -171,7 +171,8 @@ def record_all(scenario: Scenario, environments: List[EnvSpec], out_dir: str,
         if spec.torch is not None:
             assert spec.chosen is not None
             try:
-                python = envs.provision(spec.torch, spec.chosen, say, index, verbose).python
+                python = envs.provision(spec.torch, spec.chosen, say, index, verbose,
+                                        installer).python
             except HarnessError as exc:
                 run.error = str(exc)
                 say(f"failed: {exc}")
