@@ -36,12 +36,15 @@ class DiffReport(compare.DiffReport):
 
 
 def load_scenario(source: ScenarioLike, base_dir: Optional[str] = None) -> Scenario:
-    """A scenario from a YAML path, a dict shaped like the YAML, or a Scenario as is."""
+    """A scenario from a YAML path (or a shipped scenario's name: `seed_walk`), a dict shaped
+    like the YAML, or a Scenario as is."""
     if isinstance(source, Scenario):
         return source
     if isinstance(source, dict):
         return scenario_mod.from_data(source, base_dir=base_dir or os.getcwd(), file="<dict>")
-    return scenario_mod.load(os.fspath(source))
+    from .shipped import resolve
+
+    return scenario_mod.load(resolve(os.fspath(source)))
 
 
 def run(source: ScenarioLike, output: Optional[str] = None, backend: str = "auto",

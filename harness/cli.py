@@ -12,10 +12,12 @@ from typing import List, Optional
 
 from . import __version__
 from .errors import ExitCode, HarnessError
+from . import shipped
 from .job import Job, refuse_overwrites
 from .matrix import DEFAULT_FAIL_ON, FAIL_ON
 from .recording import backends
 from .show import render, run_report
+from .text import counted
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -52,7 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="record a scenario: script its model, stop at each "
                                      "breakpoint, write a snapshot")
-    run.add_argument("scenario", nargs="?", help="scenario YAML file")
+    run.add_argument("scenario", nargs="?",
+                     help="scenario YAML file, or a shipped scenario's name (harness scenarios "
+                          "lists them)")
     run.add_argument("--model", metavar="FILE.py:NAME",
                      help="no scenario: run the built-in seed walk on this model factory")
     run.add_argument("--args", metavar="YAML", default="[]",
@@ -152,6 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="remove half-built environments, and those not used for 30 days")
     envs_.set_defaults(handler=cmd_envs)
 
+    scenarios = sub.add_parser("scenarios", help="list the scenarios shipped with the harness "
+                                                 "(run one by name: harness run seed_walk)")
+    scenarios.add_argument("--paths", action="store_true",
+                           help="also say where each scenario file is")
+    scenarios.set_defaults(handler=cmd_scenarios)
+
     targets = sub.add_parser("targets", help="list the torch.jit functions a scenario can "
                                              "stop at")
     targets.add_argument("filter", nargs="?", default="",
@@ -176,7 +186,7 @@ def load_scenario(args: argparse.Namespace):
     if args.scenario and args.model:
         raise HarnessError("give a scenario file or --model, not both")
     if args.scenario:
-        return scenario_mod.load(args.scenario)
+        return scenario_mod.load(shipped.resolve(args.scenario))
     if args.model:
         import yaml
 
@@ -303,7 +313,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         record_all, release_lines, release_rows, specs
     from .show.render_diff import diff_lines
 
-    scenario = scenario_mod.load(args.scenario)
+    scenario = scenario_mod.load(shipped.resolve(args.scenario))
     check_pythons(args.python, len(args.python) + len(args.torch))
     out_dir = args.output or os.path.join("snapshots", scenario.name, "matrix")
     check_out_dir(out_dir)
@@ -368,6 +378,32 @@ def cmd_envs(args: argparse.Namespace) -> int:
     leftovers = envs.half_built()
     if leftovers:
         print(f"  and {len(leftovers)} half-built (harness envs --prune removes them)")
+    return ExitCode.OK
+
+
+# -- scenarios --------------------------------------------------------------------------------
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    import shutil
+
+    found = shipped.shipped()
+    if not found:
+        raise HarnessError("no shipped scenarios found (this installation has no scenarios "
+                           "folder)")
+    # Listed by file name; the name inside the file (seed-walk) works as well, and is shown
+    # only where it is more than the file name with - for _.
+    labels = [one.stem + ("" if one.name == one.stem.replace("_", "-") else f" ({one.name})")
+              for one in found]
+    width = max(len(label) for label in labels)
+    room = max(40, shutil.get_terminal_size((100, 24)).columns - width - 3)
+    for label, one in zip(labels, found):
+        text = one.description if len(one.description) <= room else \
+            one.description[: room - 1] + "…"
+        print(f"{label:<{width}}  {text}".rstrip())
+        if args.paths:
+            print(f"{'':<{width}}  {one.path}")
+    example = next((one.stem for one in found if one.stem == "seed_walk"), found[0].stem)
+    print(f"{counted(len(found), 'scenario')} shipped; run one by its name: harness run "
+          f"{example}", file=sys.stderr)
     return ExitCode.OK
 
 
