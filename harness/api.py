@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import tempfile
 from typing import Optional, Union
 
@@ -54,13 +55,27 @@ def run(source: ScenarioLike, output: Optional[str] = None, backend: str = "auto
     `snap.outcome`). Bad input raises `HarnessError` (or its `ScenarioError`); a recording
     process that dies raises `RecorderDied`.
 
-    output: where the snapshot goes (default: a new temporary file; `snap.path` says where).
+    output: where the snapshot goes (default: nowhere kept: it is recorded into a temporary
+      folder, read into memory, and the folder removed; give a path to keep the file).
     in_process: record in this process (torch's type caches then carry over between runs).
     python: the interpreter to record with (default: this one); ignored with in_process.
     """
     scenario = load_scenario(source, base_dir)
-    if output is None:
-        output = os.path.join(tempfile.mkdtemp(prefix="harness-"), f"{scenario.name}.jsonl")
+    if output is not None:
+        return _record(scenario, output, backend, in_process, python)
+    folder = tempfile.mkdtemp(prefix="harness-")
+    try:
+        path = os.path.join(folder, f"{scenario.name}.jsonl")
+        _record(scenario, path, backend, in_process, python)
+        with open(path, "rb") as f:
+            lines = f.read().splitlines()
+        return snapshot.parse(lines, path=f"<harness.run({scenario.name}): not kept>")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _record(scenario: Scenario, output: str, backend: str, in_process: bool,
+            python: Optional[str]) -> Snapshot:
     job = Job(scenario=scenario, output=output, backend=backend, quiet=True, color=False)
     job.check_outputs()
     if in_process:

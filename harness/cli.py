@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="harness",
         description="Step through torch.jit.script with a YAML scenario, record every stop, "
                     "replay and diff the recordings.")
-    parser.add_argument("--version", action="version", version=f"harness {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"harness {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="record a scenario: script its model, stop at each "
@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="no scenario: run the built-in seed walk on this model factory")
     run.add_argument("--args", metavar="YAML", default="[]",
                      help="with --model: the factory's arguments as a YAML list, e.g. '[true]'")
+    run.add_argument("--kwargs", metavar="YAML", default="{}",
+                     help="with --model: the factory's keyword arguments as a YAML mapping, "
+                          "e.g. '{depth: 2, act: relu}'")
     run.add_argument("-o", "--output", metavar="SNAPSHOT",
                      help="snapshot path (default snapshots/<scenario>/torch-<version>.jsonl)")
     run.add_argument("--save-scripted", metavar="FILE.pt",
@@ -83,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=cmd_run)
 
     replay = sub.add_parser("replay", help="step through a snapshot offline (no torch needed)")
-    replay.add_argument("snapshot")
+    replay.add_argument("snapshot", help="snapshot file (.jsonl) that harness run wrote")
     replay.add_argument("--print", dest="print_", action="store_true",
                         help="print the stops instead of prompting")
     replay.add_argument("--stop", type=int, metavar="N", help="print only stop #N")
@@ -94,8 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     diff = sub.add_parser("diff", help="compare two snapshots of one scenario (exit 1 when "
                                        "they differ)")
-    diff.add_argument("a", metavar="A")
-    diff.add_argument("b", metavar="B")
+    diff.add_argument("a", metavar="A", help="the snapshot compared against (the older one)")
+    diff.add_argument("b", metavar="B", help="the snapshot compared with A (the newer one)")
     diff.add_argument("--format", choices=("text", "json", "html"), default="text",
                       help="html: one self-contained page (written to -o, else printed)")
     diff.add_argument("-o", "--output", metavar="FILE", help="write the report here")
@@ -107,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="a snapshot as one self-contained HTML page "
                                            "(no torch needed)")
-    report.add_argument("snapshot")
+    report.add_argument("snapshot", help="snapshot file (.jsonl) to show as a page")
     report.add_argument("-o", "--output", metavar="FILE.html",
                         help="where the page goes (default: the snapshot's path, .html)")
     report.set_defaults(handler=cmd_report)
@@ -166,7 +169,20 @@ def build_parser() -> argparse.ArgumentParser:
                                              "stop at")
     targets.add_argument("filter", nargs="?", default="",
                          help="show only names containing this text")
+    model = targets.add_mutually_exclusive_group()
+    model.add_argument("--model", metavar="FILE.py:NAME",
+                       help="also list this model's own functions (breakpoints work there too)")
+    model.add_argument("--scenario", metavar="SCENARIO",
+                       help="also list the functions of this scenario's model")
     targets.set_defaults(handler=cmd_targets)
+
+    completion = sub.add_parser("completion", help="print a shell completion script made from "
+                                                   "this command line (bash or zsh)")
+    completion.add_argument("shell", choices=COMPLETION_SHELLS,
+                            help="the shell: bash (source it, or put it in "
+                                 "bash-completion's folder) or zsh (put it on $fpath as "
+                                 "_harness)")
+    completion.set_defaults(handler=cmd_completion)
     return parser
 
 
@@ -196,13 +212,21 @@ def load_scenario(args: argparse.Namespace):
             raise HarnessError(f"--args is not valid YAML: {exc}") from None
         if not isinstance(factory_args, list):
             raise HarnessError(f"--args must be a YAML list such as '[true]'; got {args.args!r}")
+        try:
+            factory_kwargs = yaml.safe_load(args.kwargs)
+        except yaml.YAMLError as exc:
+            raise HarnessError(f"--kwargs is not valid YAML: {exc}") from None
+        if not isinstance(factory_kwargs, dict) or not all(
+                isinstance(k, str) and k.isidentifier() for k in factory_kwargs):
+            raise HarnessError("--kwargs must be a YAML mapping of argument names, such as "
+                               f"'{{depth: 2}}'; got {args.kwargs!r}")
         attr = args.model.rpartition(":")[2]
         data = seed_walk.scenario_data(args.model, factory_args,
                                        name=f"seed-walk-{attr}" if attr.isidentifier()
-                                       else "seed-walk")
+                                       else "seed-walk", kwargs=factory_kwargs)
         return scenario_mod.from_data(data, base_dir=os.getcwd(), file="--model")
-    raise HarnessError("give a scenario file (e.g. scenarios/seed_walk.yaml) or "
-                       "--model path/to/models.py:MyNet")
+    raise HarnessError("give a scenario file (e.g. scenarios/seed_walk.yaml), a shipped "
+                       "scenario's name (e.g. seed_walk), or --model path/to/models.py:MyNet")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -411,15 +435,57 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 def cmd_targets(args: argparse.Namespace) -> int:
     from .recording import import_torch
     from .recording.paths import relative_file
-    from .recording.targets import list_targets
+    from .recording.targets import TORCH_JIT_MODULES, list_targets
 
     torch = import_torch()
+    # Each group: what it is called in the count, and the modules whose functions it lists.
+    # More groups (another part of torch, the model's) are one more entry here.
+    groups = [(f"torch {torch.__version__}", list(TORCH_JIT_MODULES))]
+    model_module = _targets_model(args)
+    if model_module is not None:
+        groups.append((f"the model ({model_module})", [model_module]))
     wanted = args.filter.lower()
-    found = [(name, relative_file(file), line) for name, file, line in list_targets()
-             if wanted in name.lower()]
+    found, counts = [], []
+    for title, modules in groups:
+        listed = [(name, relative_file(file), line) for name, file, line in list_targets(modules)
+                  if wanted in name.lower()]
+        found += listed
+        counts.append(f"{counted(len(listed), 'function')} in {title}")
     width = max((len(name) for name, _, _ in found), default=0)
     for name, file, line in found:
         print(f"{name:<{width}}  {file}:{line}")
-    print(f"{len(found)} functions in torch {torch.__version__}"
-          + (f" matching {args.filter!r}" if args.filter else ""), file=sys.stderr)
+    print(", ".join(counts) + (f" matching {args.filter!r}" if args.filter else ""),
+          file=sys.stderr)
     return ExitCode.OK if found else ExitCode.FAILED
+
+
+def _targets_model(args: argparse.Namespace) -> Optional[str]:
+    """The module name the model of --model or --scenario is imported under, imported."""
+    if not (args.model or args.scenario):
+        return None
+    from . import scenario as scenario_mod
+    from .recording.model_loader import ModelLoadError, import_model_module
+
+    if args.scenario:
+        spec = scenario_mod.load(shipped.resolve(args.scenario)).model
+    else:
+        args.args, args.kwargs = "[]", "{}"
+        spec = load_scenario(args).model
+    try:
+        module = import_model_module(spec)
+    except ModelLoadError as exc:
+        raise HarnessError(str(exc)) from None
+    return module.__name__
+
+
+# -- completion -------------------------------------------------------------------------------
+COMPLETION_SHELLS = ("bash", "zsh")
+
+
+def cmd_completion(args: argparse.Namespace) -> int:
+    # shtab turns argparse's own parser into the script, so the completion always knows
+    # every command and option of this version.
+    import shtab
+
+    print(shtab.complete(build_parser(), shell=args.shell))
+    return ExitCode.OK

@@ -26,11 +26,11 @@ BREAKPOINTS = [
 ]
 
 
-def scenario_data(factory: str, args=(), name: str = "seed-walk") -> dict:
+def scenario_data(factory: str, args=(), name: str = "seed-walk", kwargs=None) -> dict:
     return {
         "version": 1,
         "name": name,
         "description": "The seed's walk through torch.jit.script, on " + factory,
-        "model": {"factory": factory, "args": list(args)},
+        "model": {"factory": factory, "args": list(args), "kwargs": dict(kwargs or {})},
         "breakpoints": [dict(bp) for bp in BREAKPOINTS],
     }
