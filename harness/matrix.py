@@ -326,7 +326,8 @@ def release_lines(rows: List[ReleaseRow]) -> List[str]:
     (last: a reason why an environment was not recorded can be long)."""
     head = ReleaseRow("environment", "model", "against the base")
     widths = [max(len(getattr(r, f)) for r in [head] + rows) for f in ("label", "against")]
-    rule = ReleaseRow("-" * widths[0], "-" * 5, "-" * widths[1])
+    model = min(40, max(len(r.model) for r in [head] + rows))
+    rule = ReleaseRow("-" * widths[0], "-" * model, "-" * widths[1])
     return [f"{row.label:<{widths[0]}}  {row.against:<{widths[1]}}  {row.model}".rstrip()
             for row in [head, rule] + rows]
 
