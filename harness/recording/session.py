@@ -25,7 +25,7 @@ from ..records import ENCODING_VERSION, FORMAT, FORMAT_VERSION, BreakpointInfo, 
 from ..scenario import Scenario
 from ..snapshot import SnapshotWriteError, SnapshotWriter
 from ..text import strip_addresses
-from . import NUMPY_MISSING, backends, builder_log, diagnose, import_torch, probes
+from . import NUMPY_MISSING, backends, builder_log, diagnosis as diagnose, import_torch, probes
 from .engine import Engine, WatchedBreakpoint
 from .observer import RunObserver
 from .paths import relative_paths_in

@@ -24,6 +24,7 @@ from .short import FAILED, PLAIN, flag
 
 STOPS_SHOWN = 300  # past this many stops, list only the flagged ones (--stops all: every one)
 FAILURES_SHOWN = 30
+ERROR_LINES = 8  # lines of torch's error shown before the diagnosis; the rest is folded
 MODES = ("auto", "all", "flagged", "none")
 
 
@@ -45,11 +46,18 @@ def outcome_line(end: Optional[End], stops: List[Stop]) -> str:
         f": {safe_line(err.type)}" if err is not None else "")
 
 
-def error_lines(end: Optional[End], style: Style) -> List[str]:
-    """torch's error, word for word (escaped only where it would drive the terminal)."""
+def error_lines(end: Optional[End], style: Style, fold: bool = True) -> List[str]:
+    """torch's error, word for word (escaped only where it would drive the terminal); past
+    ERROR_LINES lines folded, so that the diagnosis comes within the first screen (an overload
+    list runs to a hundred lines; the snapshot keeps the whole text)."""
     if end is None or end.error is None:
         return []
-    return [style.red(f"{safe_line(end.error.type)}: ") + safe(end.error.message)]
+    lines = safe(end.error.message.strip("\n")).splitlines() or [""]
+    if fold and len(lines) > ERROR_LINES + 1:
+        rest = len(lines) - ERROR_LINES
+        lines = lines[:ERROR_LINES] + [style.dim(
+            f"  … {counted(rest, 'more line')}, the whole text is in the snapshot")]
+    return [style.red(f"{safe_line(end.error.type)}: ") + lines[0]] + lines[1:]
 
 
 def diagnosis_lines(diagnosis: Optional[Diagnosis], style: Style) -> List[str]:
@@ -61,6 +69,8 @@ def diagnosis_lines(diagnosis: Optional[Diagnosis], style: Style) -> List[str]:
             ("module", None if diagnosis.module is None else
              f"{path_label(diagnosis.module)} ({diagnosis.module_class})"),
             ("attribute", diagnosis.attribute), ("method", diagnosis.method),
+            ("property", diagnosis.property), ("function", diagnosis.function),
+            ("hook", diagnosis.hook), ("construct", diagnosis.construct),
             ("reason", diagnosis.reason), ("where", diagnosis.where),
             ("shown at", " ".join(f"#{i}" for i in diagnosis.stops) or None),
             ("fix", diagnosis.fix)]

@@ -47,3 +47,34 @@ def test_no_memory_address_or_id_appears_in_a_snapshot(tmp_path, seed_run):
 def test_failing_run_is_deterministic_too(tmp_path):
     (a, b), _ = record_twice(tmp_path, "scenarios/failing_attribute.yaml")
     assert a == b
+
+
+ADDRESS_IN_MESSAGE = '''\
+import dataclasses
+import torch
+
+
+@dataclasses.dataclass
+class Out:  # torch's error names Out.__init__ with its address: "<function ... at 0x7f...>"
+    a: torch.Tensor
+
+
+class ReturnsDataclass(torch.nn.Module):
+    def forward(self, x):
+        return Out(x)
+'''
+
+
+def test_a_failed_run_whose_error_holds_an_address_is_deterministic(tmp_path):
+    """Every field of every record masks addresses, the diagnosis's reason included."""
+    (tmp_path / "addr_model.py").write_text(ADDRESS_IN_MESSAGE)
+    scenario = tmp_path / "addr.yaml"
+    scenario.write_text("version: 1\nname: addr\nmodel:\n"
+                        "  factory: addr_model.py:ReturnsDataclass\n"
+                        "breakpoints:\n  - function: torch.jit._recursive.create_script_module\n"
+                        "    at: enter\n    capture: [nn_module]\n")
+    (a, b), texts = record_twice(tmp_path, str(scenario))
+    assert a == b
+    assert a[-1]["outcome"] == "error" and "0x…" in a[-1]["error"]["message"]
+    assert "0x…" in a[-1]["diagnosis"]["reason"]
+    assert not re.search(r"0x[0-9a-fA-F]{4,}", texts[0])

@@ -14,23 +14,28 @@ GOLDENS = os.path.join(ROOT, "scenarios", "__snapshots__")
 EXPECTED = {
     "failing-attribute": dict(kind="attribute-type", module="", attribute="scales",
                               phase="compiling MixedScales.forward", stops=[8, 9, 10],
-                              fix="annotate it in the class body"),
+                              fix="a list's elements must share one type"),
     "failing-function-attribute": dict(kind="function-attribute", module="", attribute="post",
                                        where="failing_models.py:16",
-                                       fix="@torch.jit.ignore"),
+                                       function="scale_by_config",
+                                       fix="call it directly as a module-level function"),
     "failing-uninitialized-module": dict(kind="uninitialized", module="head",
                                          module_class="failing_models.Head",
                                          fix="call super().__init__() first thing in "
                                              "Head.__init__"),
     "failing-hook": dict(kind="hook", module="stage", phase="reading the module's hooks",
+                         hook="functools.partial(keep_features)",
                          fix="functools.partial objects, lambdas and bound methods cannot be"),
-    "failing-method-syntax": dict(kind="method-compile", module="blocks.1", method="forward",
+    "failing-method-syntax": dict(kind="unsupported-syntax", module="blocks.1",
+                                  method="forward", construct="a try block",
                                   phase="compiling Smoother.forward",
-                                  summary="Smoother.forward of module blocks.1 uses syntax "
-                                          "TorchScript does not support"),
-    "failing-method-types": dict(kind="method-compile", module="stages.1", method="forward",
-                                 summary="Offset.forward of module stages.1 uses types "
-                                         "TorchScript cannot reconcile"),
+                                  summary="Smoother.forward in module blocks.1 (Smoother) uses "
+                                          "a try block, which TorchScript does not compile"),
+    "failing-method-types": dict(kind="type-mismatch", module="stages.1", method="forward",
+                                 reason="Variable 'shift' is annotated with type int but is "
+                                        "being assigned to a value of type str",
+                                 summary="Offset.forward in module stages.1 (Offset) gives a "
+                                         "str where an int is expected (shift)"),
     "failing-prepare-scriptable": dict(kind="prepare-scriptable", module="quant",
                                        where="failing_models.py:109 in __prepare_scriptable__"),
     "failing-type-builder": dict(kind="type-builder", module="",
@@ -70,7 +75,7 @@ def test_the_diagnosis_works_whatever_breakpoints_the_scenario_lists(tmp_path):
     proc = run_harness("run", str(scenario), "-o", str(out))
     assert proc.returncode == 1, proc.stdout + proc.stderr
     end = read_jsonl(out)[-1]
-    assert end["diagnosis"]["kind"] == "method-compile"
+    assert end["diagnosis"]["kind"] == "unsupported-syntax"
     assert end["diagnosis"]["module"] == "blocks.1" and end["diagnosis"]["stops"] == []
     assert end["diagnosis"]["advice"] == (
         "no stop of this scenario shows it; a breakpoint on "
