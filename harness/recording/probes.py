@@ -11,7 +11,7 @@ that moved things makes a probe do nothing, never fail the run.
   the one it replaces. So `memo`, keyed by `id()`, never shows an id.
 - `FailureTrail` on the functions of the walk's phases (`PHASES`): which of them an exception
   left, innermost first, and the module each was working on. It is what the diagnosis of a
-  failed run (`recording/diagnose.py`) reads, and it costs nothing on a run that scripts.
+  failed run (`recording/diagnosis/`) reads, and it costs nothing on a run that scripts.
 """
 from __future__ import annotations
 

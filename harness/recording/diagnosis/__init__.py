@@ -1,6 +1,7 @@
-"""The diagnosis of a failed run: which phase, which module, what to edit there (an attribute,
-method, property, free function, hook or construct), why (torch's own reason), which stops
-show it, and a fix that works, with what it costs.
+"""The diagnosis of a failed run: where, what to edit, why (torch's reason), and a proven fix.
+
+Which phase, which module, what to edit there (an attribute, method, property, free function,
+hook or construct), which stops show it, and a fix that works, with what it costs.
 
 It is worked out where the run happened, from torch's whole message, the user's source at the
 place torch marks (read with `ast`), the trail the probes kept (the functions of the walk the

@@ -1,6 +1,8 @@
-"""Failures about a module's attributes: one TorchScript cannot type (and the right annotation
-for it), a Python list of modules, a function stored on the module, nn.Module's own internals
-read by the code, and an attribute the code uses that the module never set."""
+"""Diagnoses of a module's attributes: untypeable, lists of modules, functions, internals.
+
+One TorchScript cannot type (and the right annotation for it), a Python list of modules, a
+function stored on the module, nn.Module's own internals read by the code, and an attribute
+the code uses that the module never set."""
 from __future__ import annotations
 
 import functools

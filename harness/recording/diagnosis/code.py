@@ -1,6 +1,7 @@
-"""Failures in the code torch compiles (a module's methods and properties, the free functions
-they call), classified from torch's whole message and from the user's source at the place it
-marks: unsupported syntax (naming the construct), a call torch cannot compile, a type
+"""Diagnoses of the code torch compiles, from its whole message and the user's source.
+
+The code is a module's methods and properties and the free functions they call; the kinds:
+unsupported syntax (naming the construct), a call torch cannot compile, a type
 mismatch, an Optional not refined, an argument without annotation taken as a Tensor, a failing
 property. A message none of these explain gives None: the caller files it as "other"."""
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""What a diagnosis is worked out from: torch's error and message, the probes' trail (the
-walk's functions the exception left, innermost first, with their modules), the builders' calls,
-and the model. Helpers name a module by its path and find the code at a place."""
+"""What a diagnosis is worked out from, and helpers to name modules and find code.
+
+torch's error and message, the probes' trail (the walk's functions the exception left,
+innermost first, with their modules), the builders' calls, and the model."""
 from __future__ import annotations
 
 import inspect

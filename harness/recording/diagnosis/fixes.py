@@ -1,5 +1,6 @@
-"""The fixes the diagnosis advises, each with what it costs. One place, because each is a claim
-about torch: tests/integration/test_diagnosis_fixes.py applies every one of them to a model
+"""The fixes the diagnosis advises, each with what it costs.
+
+One place, because each is a claim about torch: tests/integration/test_diagnosis_fixes.py applies every one of them to a model
 failing that way and scripts it (and calls it, where the fix is about calling). Each holds for
 torch 1.13 to 2.14 (docs/diagnosis.md says where releases differ).
 

@@ -1,6 +1,8 @@
-"""The user's source at a place torch marks, read with `ast`: which function holds it (a
-method, a property, a free function), and what is written there (the construct TorchScript
-refused, the call it could not compile, the expression of the wrong type).
+"""The user's source at a place torch marks, read with `ast`.
+
+Which function holds it (a method, a property, a free function), and what is written there
+(the construct TorchScript refused, the call it could not compile, the expression of the wrong
+type).
 
 Only the standard library: this runs in the recording process. A file that cannot be read or
 parsed gives nothing (the diagnosis then says less, never something false).

@@ -1,5 +1,6 @@
-"""Failures of torch's walk over the modules, before any code is compiled: the model's own
-constructor, a module never initialised, a value the type builder refuses, a
+"""Diagnoses of torch's walk over the modules, before any code is compiled.
+
+The model's own constructor, a module never initialised, a value the type builder refuses, a
 `__prepare_scriptable__` that raises, a hook that cannot be scripted."""
 from __future__ import annotations
 
