@@ -8,7 +8,7 @@ import argparse
 import json
 import os
 import sys
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from . import __version__
 from .errors import ExitCode, HarnessError
@@ -65,7 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --model: the factory's keyword arguments as a YAML mapping, "
                           "e.g. '{depth: 2, act: relu}'")
     run.add_argument("-o", "--output", metavar="SNAPSHOT",
-                     help="snapshot path (default snapshots/<scenario>/torch-<version>.jsonl)")
+                     help="snapshot path, replaced if it exists (default: a new run in "
+                          "snapshots/<scenario>/, numbered: 001-torch-<version>.jsonl)")
+    run.add_argument("--force", action="store_true",
+                     help="without -o: replace the scenario's latest run (of the same kind, "
+                          "full or interactive) instead of adding one")
     run.add_argument("--save-scripted", metavar="FILE.pt",
                      help="also save the scripted module with torch.jit.save")
     run.add_argument("--backend", choices=backends.NAMES, default="auto",
@@ -96,9 +100,18 @@ def build_parser() -> argparse.ArgumentParser:
     replay.set_defaults(handler=cmd_replay)
 
     diff = sub.add_parser("diff", help="compare two snapshots of one scenario (exit 1 when "
-                                       "they differ)")
-    diff.add_argument("a", metavar="A", help="the snapshot compared against (the older one)")
-    diff.add_argument("b", metavar="B", help="the snapshot compared with A (the newer one)")
+                                       "they differ); without paths, its last two runs")
+    diff.add_argument("a", metavar="A", nargs="?",
+                      help="the snapshot compared against (the older one); with neither A nor "
+                           "B, the last two runs of the scenario that has runs here")
+    diff.add_argument("b", metavar="B", nargs="?",
+                      help="the snapshot compared with A (the newer one)")
+    diff.add_argument("--last", metavar="NAME",
+                      help="compare the last two runs of scenario NAME (in snapshots/NAME/)")
+    diff.add_argument("--golden", action="store_true",
+                      help="compare the scenario's golden (__snapshots__/NAME/torch-X.Y.jsonl, "
+                           "the pytest plugin's) with its latest run, instead of the run "
+                           "before it")
     diff.add_argument("--format", choices=("text", "json", "html"), default="text",
                       help="html: one self-contained page (written to -o, else printed)")
     diff.add_argument("-o", "--output", metavar="FILE", help="write the report here")
@@ -107,6 +120,18 @@ def build_parser() -> argparse.ArgumentParser:
                            "for models that draw different random numbers")
     add_color_options(diff)
     diff.set_defaults(handler=cmd_diff)
+
+    runs_ = sub.add_parser("runs", help="list the runs kept of a scenario (or remove old ones)")
+    runs_.add_argument("name", metavar="NAME", nargs="?",
+                       help="the scenario (default: the one with runs here; with several, "
+                            "they are listed)")
+    runs_.add_argument("--prune", action="store_true",
+                       help="remove all but the newest --keep runs")
+    runs_.add_argument("--keep", type=int, metavar="N", default=None,
+                       help="with --prune: how many of the newest runs stay (default 2, "
+                            "what harness diff compares)")
+    add_color_options(runs_)
+    runs_.set_defaults(handler=cmd_runs)
 
     report = sub.add_parser("report", help="a snapshot as one self-contained HTML page "
                                            "(no torch needed)")
@@ -240,9 +265,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         backends.choose(args.backend)
     except ValueError as exc:
         raise HarnessError(str(exc)) from None
+    if args.force and args.output:
+        raise HarnessError("--force replaces the scenario's latest run; with -o the file you "
+                           "name is replaced anyway: give one of them")
     job = Job(scenario=scenario, output=args.output, backend=args.backend,
               save_scripted=args.save_scripted, quiet=args.quiet, color=args.color,
-              interactive=args.interactive, stops=args.stops)
+              interactive=args.interactive, stops=args.stops, force=args.force)
     job.check_outputs()
     if args.in_process:
         from .recording.child import run_job
@@ -255,7 +283,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     if recording.signals and recording.code not in (ExitCode.INTERRUPTED, ExitCode.TERMINATED,
                                                      ExitCode.HANGUP):
         render.error("interrupted" if code == ExitCode.INTERRUPTED else "stopped by a signal")
+    if not args.output and not args.quiet and recording.recorded:
+        print(_next_step(scenario.name))
     return code
+
+
+def _next_step(scenario: str) -> str:
+    """After a run kept in snapshots/<scenario>/: how to compare it, without paths."""
+    from . import runs
+
+    kept = runs.list_runs(runs.scenario_folder(scenario))
+    full = runs.full_runs(kept)
+    if len(full) >= 2:
+        return (f"runs kept: {len(kept)} (harness runs {scenario}); compare the last two: "
+                f"harness diff --last {scenario}")
+    return f"runs kept: {len(kept)} (harness runs {scenario})"
 
 
 # -- replay, diff, matrix (snapshot files only: no torch) ------------------------------------
@@ -285,7 +327,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from .compare import diff
     from .show.render_diff import diff_lines
 
-    a, b = snapshot.read(args.a), snapshot.read(args.b)
+    path_a, path_b = snapshots_to_compare(args)
+    a, b = snapshot.read(path_a), snapshot.read(path_b)
     report = diff(a, b, contents=not args.ignore_contents)
     if args.format == "json":
         text = json.dumps(report.to_data(), indent=2, ensure_ascii=False)
@@ -298,12 +341,63 @@ def cmd_diff(args: argparse.Namespace) -> int:
             render.Style.for_stream(sys.stdout, args.color)
         text = "\n".join(diff_lines(report, style))
     if args.output:
-        refuse_overwrites({"-o": args.output}, {"A": args.a, "B": args.b})
+        refuse_overwrites({"-o": args.output}, {"A": path_a, "B": path_b})
         write_text(args.output, text)
         print(f"diff written to {args.output}: {'equal' if report.equal else 'different'}")
     else:
         print(text)
     return ExitCode.OK if report.equal else ExitCode.FAILED
+
+
+def snapshots_to_compare(args: argparse.Namespace) -> Tuple[str, str]:
+    """The two snapshots `diff` compares: the paths given, or runs found by scenario."""
+    from . import runs
+
+    if args.a is not None and args.b is None:
+        raise HarnessError(f"give two snapshots to compare (A B), or none to compare the last "
+                           f"two runs of a scenario; only {args.a} was given")
+    if args.a is not None:
+        if args.last or args.golden:
+            raise HarnessError("give two snapshot paths or --last/--golden, not both")
+        return args.a, args.b
+    name, folder = runs.find_scenario(args.last)
+    if args.golden:
+        run = runs.latest_full(name, folder)
+        golden = runs.golden_of(name, run.name.torch, folder)
+        print(f"comparing the golden of {name} with its latest run, {run.label}",
+              file=sys.stderr)
+        return golden, run.path
+    older, newer = runs.last_two(name, folder)
+    print(f"comparing the last two runs of {name}: {older.label} and {newer.label}",
+          file=sys.stderr)
+    return older.path, newer.path
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from . import runs
+    from .show.run_list import run_lines, scenario_lines
+
+    style = render.Style.for_stream(sys.stdout, args.color)
+    if args.keep is not None and not args.prune:
+        raise HarnessError("--keep says how many runs --prune leaves: give --prune too")
+    keep = 2 if args.keep is None else args.keep
+    if keep < 0:
+        raise HarnessError(f"--keep {keep}: give 0 or more")
+    if args.name is None and not args.prune and not runs.list_runs("."):
+        root = runs.runs_root() if os.path.isdir(runs.runs_root()) else "."
+        names = runs.scenarios_with_runs(root)
+        if len(names) > 1:
+            print("\n".join(scenario_lines(root, names, style)))
+            return ExitCode.OK
+    name, folder = runs.find_scenario(args.name)
+    if args.prune:
+        removed, kept = runs.prune(folder, keep)
+        for run in removed:
+            print(f"removed {run.label}: {os.path.relpath(run.path)}")
+        print(f"{name}: {counted(len(removed), 'run')} removed, {len(kept)} kept")
+        return ExitCode.OK
+    print("\n".join(run_lines(name, folder, runs.list_runs(folder), style)))
+    return ExitCode.OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:

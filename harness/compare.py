@@ -19,7 +19,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional, Tuple
 
-from .records import Source, Stop, Tag, path_label
+from .records import Source, Stop, Tag, path_label, same_data
 from .snapshot import Snapshot, key_label
 
 HEADER_FIELDS = ("torch", "python", "backend", "optimize", "hashseed")
@@ -217,8 +217,9 @@ def comparable(value: Any, contents: bool = True) -> Any:
 
 
 def value_changes(a: Any, b: Any, path: str = "") -> List[ValueChange]:
-    """Differences between two encoded values, down to the nested field."""
-    if a == b:
+    """Differences between two encoded values, down to the nested field. Decided on the
+    recorded data with its JSON types (`records.same_data`): `3` and `3.0` differ."""
+    if same_data(a, b):
         return []
     if isinstance(a, dict) and isinstance(b, dict):
         ta, tb = a.get("type"), b.get("type")
@@ -281,7 +282,7 @@ def diff(a: Snapshot, b: Snapshot, contents: bool = True) -> DiffReport:
     device still count): two models that draw different random numbers then compare equal."""
     report = DiffReport(a=a.path, b=b.path, contents=contents)
     for name in HEADER_FIELDS:
-        if a.header.get(name) != b.header.get(name):
+        if not same_data(a.header.get(name), b.header.get(name)):
             report.header[name] = (a.header.get(name), b.header.get(name))
     if a.header.scenario.name != b.header.scenario.name:
         report.scenario = (a.header.scenario.name, b.header.scenario.name)

@@ -16,13 +16,14 @@ from .scenario import Scenario
 @dataclass(frozen=True)
 class Job:
     scenario: Scenario
-    output: Optional[str] = None  # None: snapshots/<scenario>/torch-<version>.jsonl
+    output: Optional[str] = None  # None: the next run in snapshots/<scenario>/ (runs.new_run)
     backend: str = "auto"
     save_scripted: Optional[str] = None
     quiet: bool = False  # print only the outcome
     color: Optional[bool] = None  # None: colour on a terminal
     interactive: bool = False  # step the stops in pdb++
     stops: str = "auto"  # which stops the report lists: auto, all, flagged, none
+    force: bool = False  # without output: replace the scenario's latest run, not add one
 
     def to_json(self) -> dict:
         data = asdict(self)

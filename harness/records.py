@@ -69,6 +69,29 @@ def local_ref(name: str) -> dict:
     return {"type": Tag.LOCAL, "name": name}
 
 
+def same_data(a: Any, b: Any) -> bool:
+    """Two decoded JSON values are the same recorded data: same JSON types all the way down.
+
+    Python's `==` after decoding is not that: it makes `3 == 3.0`, `True == 1` and
+    `-0.0 == 0.0`, and for a tool about type inference a false "same" is the worst answer a
+    comparison can give. Here an int, a float and a bool never equal each other, floats are
+    equal only when they are the same number with the same sign (a NaN, which a snapshot
+    writes as `{"type": "float", "value": "nan"}` but a hand-made one may hold, equals itself),
+    and objects compare key by key, in any order, as JSON objects do.
+    """
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float):
+        if a != a or b != b:  # NaN: the same data as another NaN, and only that
+            return a != a and b != b
+        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_data(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same_data(x, y) for x, y in zip(a, b))
+    return bool(a == b)
+
+
 # -- validation ---------------------------------------------------------------------------------
 class RecordError(ValueError):
     """A record that does not have the shape its kind needs; the message names the field."""

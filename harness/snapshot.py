@@ -256,12 +256,14 @@ class Snapshot:
 
     def find(self, function: Optional[str] = None, event: Optional[str] = None,
              **locals_equal: Any) -> List[Stop]:
-        """Stops matching a function, an event, and captured locals equal to given values."""
+        """Stops matching a function, an event, and captured locals equal to given values (as
+        recorded data, types included: `n=3` does not match a recorded `3.0`)."""
         found = self.stops_of(function) if function else list(self.stops)
         if event:
             found = [s for s in found if s.event == event]
         for name, value in locals_equal.items():
-            found = [s for s in found if name in s.locals and s.locals[name] == value]
+            found = [s for s in found
+                     if name in s.locals and records.same_data(s.locals[name], value)]
         return found
 
     def stop(self, function: Optional[str] = None, event: Optional[str] = None,

@@ -59,7 +59,7 @@ def _stop_on_signal(signum, frame):
 
 
 def run_job(job: Job, status: Status = Status(None)) -> int:
-    from .session import default_output, record
+    from .session import record
 
     printer = LivePrinter(quiet=job.quiet, color=job.color, mode=job.stops,
                           show_stops=not job.interactive)  # the debugger shows them
@@ -68,22 +68,36 @@ def run_job(job: Job, status: Status = Status(None)) -> int:
         from .debugger import create
 
         observer = create(color=job.color)
+    writing = {"path": job.output}
+
+    def progress(**fields) -> None:
+        if "snapshot" in fields:  # the path the run chose, for the report if it is stopped
+            writing["path"] = fields["snapshot"]
+        status(**fields)
+
     try:
         result = record(job.scenario, output=job.output, backend=job.backend,
                         save_scripted=job.save_scripted, sink=printer, observer=observer,
-                        progress=status)
+                        progress=progress, interactive=job.interactive,
+                        replace_last=job.force)
     except HarnessError as exc:
         render.error(str(exc))
         return exc.exit_code
     except (KeyboardInterrupt, Stopped) as exc:  # the snapshot's end already says "stopped"
-        torch = sys.modules.get("torch")  # imported if the run began; else no path is shown
-        printer.finish(job.output or default_output(job.scenario.name,
-                                                    getattr(torch, "__version__", "?")))
+        printer.finish(_shown(writing["path"]) or "none")
         stop = exc if isinstance(exc, Stopped) else stopped(signal.SIGINT)
         render.error("interrupted" if stop.signum == signal.SIGINT else f"stopped by {stop.name}")
         return stop.exit_code
     printer.finish(result.path)
     return result.exit_code
+
+
+def _shown(path: Optional[str]) -> Optional[str]:
+    """A path as the report shows it: relative to the current directory when below it."""
+    if not path:
+        return None
+    relative = os.path.relpath(path)
+    return path if relative.startswith(os.pardir) else relative
 
 
 def _end_with_parent() -> None:

@@ -18,7 +18,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, List, Optional
 
-from .. import __version__
+from .. import __version__, runs
 from ..errors import ExitCode, HarnessError, Stopped
 from ..records import ENCODING_VERSION, FORMAT, FORMAT_VERSION, BreakpointInfo, End, \
     ErrorInfo, Header, ScenarioInfo, Stop, WarningInfo
@@ -31,10 +31,6 @@ from .observer import RunObserver
 from .paths import relative_paths_in
 from .targets import match_line, resolve
 from .values import default_encoder, type_name
-
-
-def default_output(scenario_name: str, torch_version: str) -> str:
-    return os.path.join("snapshots", scenario_name, f"torch-{torch_version}.jsonl")
 
 
 def resolve_breakpoints(scenario: Scenario) -> List[WatchedBreakpoint]:
@@ -91,12 +87,14 @@ def _stops_the_run(exc: BaseException) -> bool:
 
 def record(scenario: Scenario, output: Optional[str] = None, backend: str = "auto",
            save_scripted: Optional[str] = None, sink: Optional[Callable[[Any], None]] = None,
-           observer: Optional[RunObserver] = None, progress: Progress = _no_progress
-           ) -> RunResult:
+           observer: Optional[RunObserver] = None, progress: Progress = _no_progress,
+           interactive: bool = False, replace_last: bool = False) -> RunResult:
     """Record one run. `sink` sees every record as it is made (the live printer); `observer`
     watches the run (the debugger: its own tracer, and it decides which stops are written);
     `progress(phase=...)` and `progress(snapshot=path)` say how far it got, for the parent
-    process to report if this one dies."""
+    process to report if this one dies. Without `output` the run gets the next number in
+    `snapshots/<scenario>/` (`runs.new_run`; `interactive` names it so, `replace_last` reuses
+    the latest run's number instead)."""
     __tracebackhide__ = True  # noqa: F841 - pdb++ (and pytest) leave this frame out of stacks
     progress(phase="importing torch")
     try:
@@ -106,12 +104,13 @@ def record(scenario: Scenario, output: Optional[str] = None, backend: str = "aut
                            f"{type(exc).__name__}: {exc}") from None
     with caller_state_kept(torch):
         return _record(torch, scenario, output, backend, save_scripted, sink,
-                       observer or RunObserver(), progress)
+                       observer or RunObserver(), progress, interactive, replace_last)
 
 
 def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
             save_scripted: Optional[str], sink: Optional[Callable[[Any], None]],
-            observer: RunObserver, progress: Progress) -> RunResult:
+            observer: RunObserver, progress: Progress, interactive: bool,
+            replace_last: bool) -> RunResult:
     __tracebackhide__ = True  # noqa: F841
     from . import model_loader, torch_values
 
@@ -126,7 +125,14 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
         raise scenario.model_error(str(exc)) from None
     progress(phase="resolving the breakpoints")
     watched = resolve_breakpoints(scenario)  # after the model's import: it may be a target
-    output = output or default_output(scenario.name, torch.__version__)
+    if not output:
+        try:
+            output = runs.new_run(scenario.name, torch.__version__, interactive=interactive,
+                                  replace_last=replace_last)
+        except OSError as exc:
+            raise HarnessError(f"cannot make the run's file in "
+                               f"{runs.scenario_folder(scenario.name)}: "
+                               f"{exc.strerror or exc}") from None
     encoder = torch_values.install(default_encoder())
     encoder.growth = observer.writes_every_stop
 

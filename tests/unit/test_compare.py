@@ -133,3 +133,36 @@ def test_tensor_contents_can_be_left_out():
     shape = snap([{**stop(0, "w", 0), "locals": {"name": "w",
                                                   "t": dict(weights("aa"), shape=[3])}}])
     assert diff(a, shape, contents=False).counts["changed"] == 1  # the shape still counts
+
+
+# -- exact about types: the recorded JSON values, not Python's `==` after decoding -------------
+NAN = {"type": "float", "value": "nan"}
+DIFFERENT_TYPES_OR_VALUES = [(3, 3.0), (True, 1), (False, 0), (1.0, 1.0000001), (-0.0, 0.0),
+                             ([1], [1.0]), ({"x": 1}, {"x": True}), (None, 0), ("1", 1)]
+
+
+def test_values_equal_in_python_but_not_as_recorded_data_are_a_change():
+    for x, y in DIFFERENT_TYPES_OR_VALUES:
+        report = diff(snap([stop(0, "w", x)]), snap([stop(0, "w", y)]))
+        assert not report.equal, (x, y)
+        (change,) = report.functions["m.f"].changed
+        assert [v.path for v in change.changes] in (["t"], ["t.x"]), (x, y)
+
+
+def test_a_nan_is_the_same_as_a_nan_and_equal_values_are_equal():
+    for x in [NAN, 3, 3.0, True, -0.0, 1.0000001, {"a": [1, 2.5]}]:
+        assert diff(snap([stop(0, "w", x)]), snap([stop(0, "w", json.loads(json.dumps(x)))])
+                    ).equal, x
+    assert not diff(snap([stop(0, "w", NAN)]), snap([stop(0, "w", 0.0)])).equal
+
+
+def test_key_values_of_another_type_are_other_stops():
+    report = diff(snap([stop(0, 1, "t")]), snap([stop(0, True, "t")]))
+    assert report.counts["only_a"] == 1 and report.counts["only_b"] == 1
+
+
+def test_finding_a_stop_by_a_captured_value_is_exact_about_types():
+    s = snap([stop(0, "w", 3.0), stop(1, "v", 3)])
+    assert [x.index for x in s.find("f", t=3)] == [1]
+    assert [x.index for x in s.find("f", t=3.0)] == [0]
+    assert s.find("f", t=True) == []

@@ -161,3 +161,57 @@ def test_a_snapshot_cut_anywhere_reads_up_to_its_last_whole_stop(tmp_path, cut):
         assert b"\n" not in ORIGINAL[:cut]  # only a file without its header is refused
         return
     assert len(snap.stops) == whole
+
+
+# -- diff is exact about types ------------------------------------------------------------------
+# JSON as a snapshot records it: scalars whose Python `==` mixes types (3 and 3.0, True and 1,
+# -0.0 and 0.0), NaN as its tagged value, nested lists and objects (keys that are not the
+# encoding's own tags, whose meaning the diff reads on purpose: `since`, `same_as`, `type`).
+TYPED_SCALARS = (st.none() | st.booleans() | st.integers(-3, 3)
+    | st.sampled_from([0.0, -0.0, 1.0, 3.0, 1.0000001, -1.0, 1e300])
+    | st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from(["", "a", "3"])
+    | st.sampled_from([{"type": "float", "value": v} for v in ("nan", "inf", "-inf")]))
+JSON_VALUES = st.recursive(TYPED_SCALARS, lambda inner: st.lists(inner, max_size=3)
+                           | st.dictionaries(st.sampled_from(["a", "b", "c"]), inner,
+                                             max_size=3), max_leaves=12)
+
+
+def look_alike(value):
+    """The same value with its numbers respelled as Python's `==` would call the same."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, float):
+        return -value if value == 0 else int(value) if value.is_integer() and abs(value) < 1e15 \
+            else value
+    if isinstance(value, list):
+        return [look_alike(v) for v in value]
+    if isinstance(value, dict):
+        return {k: look_alike(v) for k, v in value.items()}
+    return value
+
+
+def as_typed_data(value) -> str:
+    """A value as typed JSON text: `3` and `3.0`, `true` and `1`, `-0.0` and `0.0` differ."""
+    return json.dumps(value, sort_keys=True)
+
+
+def one_stop_snapshot(value):
+    header = {"kind": "header", "format": records.FORMAT, "version": 1, "encoding": 2,
+              "scenario": {"name": "t", "hash": "0"},
+              "breakpoints": [{"function": "m.f", "at": "return", "capture": ["v"]}]}
+    stop = {"kind": "stop", "index": 0, "function": "m.f", "breakpoint": 0, "event": "return",
+            "line": 1, "call": 0, "parent": None, "depth": 0, "subject": "", "locals": {"v": value}}
+    end = {"kind": "end", "outcome": "ok", "stops": 1}
+    return snapshot.parse([json.dumps(r, allow_nan=False) for r in (header, stop, end)])
+
+
+@given(a=JSON_VALUES, data=st.data())
+def test_two_records_compare_equal_iff_they_are_equal_as_typed_data(a, data):
+    b = data.draw(st.sampled_from([a, look_alike(a), json.loads(json.dumps(a))])
+                  | JSON_VALUES, label="b")
+    same = as_typed_data(a) == as_typed_data(b)
+    assert records.same_data(a, b) == same
+    assert (compare.value_changes(a, b) == []) == same
+    assert compare.diff(one_stop_snapshot(a), one_stop_snapshot(b)).equal == same
