@@ -579,7 +579,11 @@ COMPLETION_SHELLS = ("bash", "zsh")
 def cmd_completion(args: argparse.Namespace) -> int:
     # shtab turns argparse's own parser into the script, so the completion always knows
     # every command and option of this version.
-    import shtab
+    try:
+        import shtab
+    except ImportError:
+        raise HarnessError("shell completion needs shtab, a dependency of the harness that "
+                           "this environment lacks: pip install shtab") from None
 
     print(shtab.complete(build_parser(), shell=args.shell))
     return ExitCode.OK
