@@ -18,6 +18,7 @@ snapshot is `json.loads` only: one from a stranger runs no code.
 """
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import stat
@@ -254,31 +255,79 @@ class Snapshot:
         return [s for s in self.stops if s.function == function
                 or s.function.rsplit(".", 1)[-1] == function]
 
-    def find(self, function: Optional[str] = None, event: Optional[str] = None,
-             **locals_equal: Any) -> List[Stop]:
-        """Stops matching a function, an event, and captured locals equal to given values (as
-        recorded data, types included: `n=3` does not match a recorded `3.0`)."""
+    def select(self, function: Optional[str] = None, event: Optional[str] = None, *,
+               module: Optional[str] = None, index: Optional[int] = None,
+               **locals_equal: Any) -> List[Stop]:
+        """Stops matching all that is given: a function (full name or last part), an event,
+        the module torch was working on, by its model path (`module="layer2.0"`; `""` or
+        `"<root>"` the model itself; `*` as in a shell pattern: `"layer2.*"`), the stop's
+        index (`#16`: `index=16`), and captured locals equal to given values (as recorded
+        data, types included: `n=3` does not match a recorded `3.0`). (`module` and `index`
+        always mean the above: a captured local of that name is matched by filtering
+        `snap.stops` by hand.)"""
         found = self.stops_of(function) if function else list(self.stops)
         if event:
             found = [s for s in found if s.event == event]
+        if module is not None:
+            found = [s for s in found if module_matches(s.subject, module)]
+        if index is not None:
+            found = [s for s in found if s.index == index]
         for name, value in locals_equal.items():
             found = [s for s in found
                      if name in s.locals and records.same_data(s.locals[name], value)]
         return found
 
-    def stop(self, function: Optional[str] = None, event: Optional[str] = None,
-             **locals_equal: Any) -> Stop:
-        """The one stop matching (see `find`); LookupError naming what matched otherwise.
+    def find(self, function: Optional[str] = None, event: Optional[str] = None,
+             **locals_equal: Any) -> List[Stop]:
+        """Stops matching a function, an event, and captured locals equal to given values (as
+        recorded data, types included; `module=` and `index=` select as in `select`)."""
+        return self.select(function, event, **locals_equal)
 
-        Values compare as encoded: `snap.stop("infer_type", name="weights")`."""
-        found = self.find(function, event, **locals_equal)
+    def stops_at(self, module: str, function: Optional[str] = None) -> List[Stop]:
+        """The stops made while torch worked on one module, by its model path:
+        `snap.stops_at("layer2.0")`, `snap.stops_at("layer2.0", "infer_type")`."""
+        return self.select(function, module=module)
+
+    def modules(self) -> List[str]:
+        """The model paths the stops were made at, in the order first met (`""`: the root)."""
+        seen: Dict[str, None] = {}
+        for stop in self.stops:
+            if stop.subject is not None:
+                seen.setdefault(stop.subject, None)
+        return list(seen)
+
+    def stop(self, function: Optional[str] = None, event: Optional[str] = None,
+             **criteria: Any) -> Stop:
+        """The one stop matching (see `select`); LookupError naming what matched otherwise,
+        and, when a module matched nothing, the modules there are.
+
+        Values compare as encoded: `snap.stop("infer_type", name="weights")`,
+        `snap.stop("infer_concrete_type_builder", module="layer2.0")`."""
+        found = self.select(function, event, **criteria)
         if len(found) != 1:
             what = ", ".join([repr(function)] * bool(function) + [f"event={event!r}"] * bool(event)
-                             + [f"{k}={v!r}" for k, v in locals_equal.items()])
+                             + [f"{k}={v!r}" for k, v in criteria.items()])
+            hint = ""
+            if not found and "module" in criteria:
+                modules = {records.path_label(s.subject)
+                           for s in (self.stops_of(function) if function else self.stops)}
+                hint = " (stops were made at " + (", ".join(sorted(modules)) or "none") + ")"
             raise LookupError(f"{len(found)} stops match {what} in {self.path}"
                               + (f" (#{', #'.join(str(s.index) for s in found[:10])})"
-                                 if found else ""))
+                                 if found else hint))
         return found[0]
+
+
+def module_matches(subject: Optional[str], pattern: str) -> bool:
+    """Whether a stop's module (its model path) is the one named: exactly, `""` or `<root>`
+    for the model itself, or as a shell pattern when it has `*`, `?` or `[`."""
+    if subject is None:
+        return False
+    if pattern in ("", "<root>"):
+        return subject == ""
+    if any(c in pattern for c in "*?["):
+        return fnmatch.fnmatchcase(subject, pattern)
+    return subject == pattern
 
 
 class _Source:

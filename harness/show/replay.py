@@ -262,11 +262,16 @@ class ReplayShell(cmd.Cmd):
         self.say("> " + stop_line(self.current, self.style))
 
     def do_stops(self, arg: str) -> None:
-        """stops [TEXT]: list the stops (those whose function contains TEXT)."""
-        for pos, stop in enumerate(self.snap.stops):
-            if arg.strip() and arg.strip() not in stop.function:
-                continue
-            marker = ">" if pos == self.i else " "
+        """stops [TEXT | @MODULE]: list the stops. TEXT: those whose function, module path or
+        shown line contains it, in any case (ls leaf); @MODULE: those made at a module, by its
+        model path (ls @layer2.0; @ alone the model itself; ls @layer2.* a pattern)."""
+        chosen = stops_matching(self.snap, arg.strip())
+        if not chosen:
+            self.say(nothing_matches(self.snap, arg.strip()))
+            return
+        current = self.current.index if self.snap.stops else None
+        for stop in chosen:
+            marker = ">" if stop.index == current else " "
             self.say(f"{marker} " + stop_line(stop, self.style, width=40))
 
     def do_quit(self, arg: str) -> bool:
@@ -296,6 +301,33 @@ class ReplayShell(cmd.Cmd):
         return [n for n in labels if n.startswith(text)]
 
     complete_f = complete_func
+
+
+def stops_matching(snap: Snapshot, query: str) -> List[Stop]:
+    """The stops `ls QUERY` lists: all; `@path` those made at a module (see
+    `snapshot.module_matches`); any other text, those whose function, module path or shown
+    line contains it, in any case."""
+    if not query:
+        return list(snap.stops)
+    if query.startswith("@"):
+        return snap.select(module=query[1:])
+    wanted = query.lower()
+    plain = Style(False)
+    return [stop for stop in snap.stops
+            if wanted in stop.function.lower() or wanted in path_label(stop.subject).lower()
+            or wanted in stop_line(stop, plain, width=40).lower()]
+
+
+def nothing_matches(snap: Snapshot, query: str) -> str:
+    """What `ls` says when nothing matched: that, and the modules there are to choose from."""
+    if not snap.stops:
+        return "this snapshot has no stops"
+    modules = [path_label(m) for m in snap.modules()]
+    shown = ", ".join(modules[:12]) + (f", … {len(modules) - 12} more" if len(modules) > 12
+                                      else "")
+    how = "at module" if query.startswith("@") else "by function, module path or text:"
+    return safe_line(f"no stop matches {how} {query.lstrip('@') or '<root>'!r}; the stops were "
+                     f"made at {shown or 'no module'}")
 
 
 def print_snapshot(snap: Snapshot, style: Style, out: IO[str], stop_index: Optional[int] = None,
