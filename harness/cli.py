@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pathlib
 import sys
 from typing import List, Optional, Tuple
 
@@ -138,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("snapshot", help="snapshot file (.jsonl) to show as a page")
     report.add_argument("-o", "--output", metavar="FILE.html",
                         help="where the page goes (default: the snapshot's path, .html)")
+    report.add_argument("--open", action="store_true",
+                        help="open the page in the web browser (at the failure's first stop, "
+                             "for a failed run)")
     report.set_defaults(handler=cmd_report)
 
     matrix = sub.add_parser("matrix", help="record a scenario with several Python/torch "
@@ -408,7 +412,18 @@ def cmd_report(args: argparse.Namespace) -> int:
     output = args.output or os.path.splitext(args.snapshot)[0] + ".html"
     refuse_overwrites({"-o": output}, {"the snapshot": args.snapshot})
     write_text(output, walk_page(snap))
-    print(f"report written to {output} ({len(snap.stops)} stops)")
+    print(f"report written to {output} ({counted(len(snap.stops), 'stop')})")
+    # A page's address can name a stop (page.html#stop-16): a failed run's is its failure's.
+    url = pathlib.Path(output).resolve().as_uri()
+    failure = snap.diagnosis.stops[0] if snap.diagnosis and snap.diagnosis.stops else None
+    if failure is not None:
+        url += f"#stop-{failure}"
+        print(f"the failure, at stop #{failure}: {url}")
+    if args.open:
+        import webbrowser
+
+        if not webbrowser.open(url):
+            print(f"no web browser could be started here; open {url}", file=sys.stderr)
     return ExitCode.OK
 
 

@@ -32,6 +32,7 @@ from ..records import path_label
 from ..show.render import Style, short, stop_line
 from ..show.run_report import diagnosis_lines
 from ..show.short import short_local
+from ..text import counted
 from .backends.settrace import report_leave
 from .observer import RunObserver
 
@@ -77,6 +78,8 @@ class DebuggerMixin:
         self.h_until = None  # `ns CONDITION`: the condition to wait for
         self.h_focus = None  # post-mortem: the frame to show first
         self.h_input_ended = False  # piped commands ran out: run on to the end
+        self.h_to_failure = False  # `failure`: no scenario prompt until scripting fails
+        self.h_disabled: set = set()  # scenario breakpoints (their index) that do not prompt
         self.h_piped = not getattr(self.stdin, "isatty", lambda: False)()
         if self.h_piped:
             self.use_rawinput = False  # commands piped in: read lines, no readline
@@ -120,8 +123,8 @@ class DebuggerMixin:
         if self.h_note:
             self.say(self.h_note)
         self.say(self.h_style.dim("harness: stopping at the scenario's breakpoints; "
-                                  "harness commands: ns (next stop), captured, stops, "
-                                  "record [all]; help harness"))
+                                  "harness commands: ns (next stop), failure, captured, "
+                                  "stops, record [all], sdisable/senable N; help harness"))
         self.reset()
         self.botframe = sys._getframe().f_back
         self._set_stopinfo(self.botframe, None, -1)  # run until a scenario stop
@@ -208,8 +211,10 @@ class DebuggerMixin:
         self.h_stops.append(record)
         if self.h_record_all:
             self._write(record)
-        if self.h_input_ended:
-            return  # no more commands: run on
+        if self.h_input_ended or self.h_to_failure:
+            return  # no more commands, or running on to the failure
+        if record.breakpoint in self.h_disabled:
+            return  # its breakpoint is disabled: the stop is made, with no prompt
         if self.h_until is not None:
             try:
                 wanted = bool(eval(self.h_until, frame.f_globals, dict(frame.f_locals)))
@@ -253,6 +258,7 @@ class DebuggerMixin:
         watched = [f for f in frames if self.h_engine and self.h_engine.is_target(f.f_code)]
         self.h_focus = watched[-1] if watched else None
         self.h_until = None
+        self.h_to_failure = False
         st = self.h_style
         self.say(st.red(f"── scripting failed: {type(error).__name__}: "
                         f"{str(error).strip().splitlines()[0] if str(error).strip() else ''}"))
@@ -302,6 +308,51 @@ class DebuggerMixin:
 
     do_nextstop = do_ns
 
+    def do_failure(self, arg):
+        """failure
+        Continue to the failure: no scenario stop prompts until scripting fails, and the
+        post-mortem prompt opens there (a model that scripts runs on to its end). pdb
+        breakpoints you set still stop."""
+        self.h_to_failure = True
+        self.h_until = None
+        self.say(self.h_style.dim("harness: running on to the failure"))
+        self.set_continue()
+        return 1
+
+    def _breakpoint_numbers(self, arg: str, verb: str) -> Optional[List[int]]:
+        """The scenario breakpoints `arg` names (numbers as `stops` lists them; none: all)."""
+        engine = self.h_engine
+        known = [bp.index for bp, _ in engine.breakpoint_hits()] if engine is not None else []
+        if not arg.strip():
+            return known
+        numbers = []
+        for word in arg.replace(",", " ").split():
+            if not word.isdigit() or int(word) not in known:
+                self.error(f"{verb}: no scenario breakpoint {word!r} (they are "
+                           f"{', '.join(map(str, known)) or 'none'}; `stops` lists them)")
+                return None
+            numbers.append(int(word))
+        return numbers
+
+    def do_sdisable(self, arg):
+        """sdisable [N ...]
+        Disable scenario breakpoints (numbers as `stops` lists them; none: all): their
+        stops are still made, and recorded with `record all`, but no longer prompt."""
+        numbers = self._breakpoint_numbers(arg, "sdisable")
+        if numbers is not None:
+            self.h_disabled.update(numbers)
+            self.say(f"disabled scenario breakpoint{'s' if len(numbers) != 1 else ''} "
+                     + (", ".join(map(str, numbers)) or "(none)"))
+
+    def do_senable(self, arg):
+        """senable [N ...]
+        Enable scenario breakpoints again (none: all)."""
+        numbers = self._breakpoint_numbers(arg, "senable")
+        if numbers is not None:
+            self.h_disabled.difference_update(numbers)
+            self.say(f"enabled scenario breakpoint{'s' if len(numbers) != 1 else ''} "
+                     + (", ".join(map(str, numbers)) or "(none)"))
+
     def do_captured(self, arg):
         """captured
         Show this scenario stop's captured locals again, as `harness run` shows them."""
@@ -317,8 +368,10 @@ class DebuggerMixin:
         if engine is not None:
             self.say(self.h_style.bold("breakpoints:"))
             for bp, hits in engine.breakpoint_hits():
-                self.say(f"  [{bp.index}] {bp.describe()}  ({hits} stops so far)")
-        self.say(self.h_style.bold(f"stops so far ({len(self.h_stops)}):"))
+                off = "  disabled" if bp.index in self.h_disabled else ""
+                self.say(f"  [{bp.index}] {bp.describe()}  "
+                         f"({counted(hits, 'stop')} so far){off}")
+        self.say(self.h_style.bold(f"stops so far ({counted(len(self.h_stops), 'stop')}):"))
         for stop in self.h_stops:
             mark = ">" if stop is self.h_current else " "
             rec = "*" if stop.index in self.h_recorded else " "
@@ -345,6 +398,10 @@ class DebuggerMixin:
         self.say("harness commands, beside all of pdb's:\n"
                  "  ns [COND]      continue to the next scenario stop (c does the same), or to\n"
                  "                 the next one where COND holds: ns name == \"weights\"\n"
+                 "  failure        continue to the failure: no scenario prompts until scripting\n"
+                 "                 fails (the post-mortem prompt opens there)\n"
+                 "  sdisable [N..] stop prompting at scenario breakpoints N (none: all); their\n"
+                 "  senable [N..]  stops are still made; senable prompts again\n"
                  "  captured       show this stop's captured locals again\n"
                  "  stops          the scenario's breakpoints and the stops so far\n"
                  "  record [all]   write this stop (and, with all, every later one) into the "

@@ -82,6 +82,7 @@ table.attrs td { padding: 1px 8px 1px 0; vertical-align: top; }
           padding: 4px 0; overflow: auto; max-height: 55vh; position: relative; }
 .source div { white-space: pre; padding: 0 8px; }
 .source .at { background: var(--hi); font-weight: 600; }
+.module.failing > summary { background: #fff1f0; border-radius: 3px; }
 .source .ln { color: var(--dim); display: inline-block; min-width: 42px; user-select: none; }
 a { color: #0b5cad; cursor: pointer; }
 .count { color: var(--dim); font-size: 12px; }
@@ -104,8 +105,19 @@ function el(tag, attrs, ...kids) {
   }
   return node;
 }
+// A stop's address is `#stop-N`: links carry it, selecting a stop puts it in the address
+// bar, and a page opened at one (report.html#stop-16) selects that stop.
 function stopLink(index) {
-  return el("a", {"data-stop": index, onclick: () => select(index, true)}, "#" + index);
+  return el("a", {href: "#stop-" + index, "data-stop": index,
+                  onclick: () => select(index, true)}, "#" + index);
+}
+function stopFromAddress() {
+  const m = /^#stop-(\d+)$/.exec(location.hash);
+  return m ? Number(m[1]) : null;
+}
+function openAddress() {
+  const index = stopFromAddress();
+  if (index !== null && data.byIndex[index]) select(index, true);
 }
 
 // -- the top --------------------------------------------------------------------------------
@@ -191,8 +203,21 @@ function renderModules() {
   }
   const tops = data.modules.filter((m) => m.parent === null);
   for (const m of tops) root.append(one(m));
+  const failing = data.diagnosis && data.diagnosis.module !== undefined
+    ? openModule(data.diagnosis.module) : null;
+  if (failing) failing.classList.add("failing");
   const first = root.querySelector("details");
-  if (first) first.open = true;
+  if (first && !failing) first.open = true;
+}
+// Open the tree down to one module (each enclosing module too) and bring it into view.
+function openModule(path) {
+  const box = [...document.querySelectorAll("details.module")]
+    .find((d) => d.getAttribute("data-path") === path);
+  if (!box) return null;
+  for (let d = box; d; d = d.parentElement.closest("details.module")) d.open = true;
+  const section = $("modules").parentElement;
+  section.scrollTop = box.offsetTop - section.offsetTop - 8;
+  return box;
 }
 
 // -- the stops ------------------------------------------------------------------------------
@@ -252,6 +277,9 @@ function select(index, scroll) {
   const s = data.byIndex[index];
   if (!s) return;
   document.querySelectorAll(".stop.selected").forEach((r) => r.classList.remove("selected"));
+  if (stopFromAddress() !== index) {
+    try { history.replaceState(null, "", "#stop-" + index); } catch (e) { /* file: pages */ }
+  }
   const row = document.querySelector(`.stop[data-index="${index}"]`);
   if (row) {
     row.classList.add("selected");
@@ -288,7 +316,12 @@ function select(index, scroll) {
     });
     detail.append(el("h2", {}, src.file), view);
     const at = view.querySelector(".at");
-    if (at) view.scrollTop = at.offsetTop - view.clientHeight / 2;
+    if (at) {
+      // the marked line in the middle of the source box, then the box where it shows on
+      // screen (only as far as needed, so the values above stay in sight where they fit)
+      view.scrollTop = at.offsetTop - view.clientHeight / 2 + at.offsetHeight / 2;
+      at.scrollIntoView({block: "nearest"});
+    }
   }
 }
 
@@ -298,6 +331,8 @@ renderTop();
 renderModules();
 renderStops();
 applyFilter();
+openAddress();
+window.addEventListener("hashchange", openAddress);
 document.body.setAttribute("data-ready", "1");
 """
 

@@ -158,3 +158,39 @@ def test_quitting_in_process_puts_the_previous_trace_function_back(tmp_path):
         sys.settrace(outer)
     assert result.outcome == "stopped" and result.exit_code == 3
     assert "recorded stop #0" in out.getvalue()
+
+
+def test_continue_to_the_failure_and_disable_scenario_breakpoints(tmp_path):
+    """In a real pty: `sdisable` silences scenario breakpoints (their stops are still made),
+    `senable` brings one back, `failure` runs on to the post-mortem prompt."""
+    child, out = spawn(tmp_path, "scenarios/failing_attribute.yaml")
+    child.expect(r"harness stop #0: torch\.jit\._recursive\.infer_concrete_type_builder"
+                 r"\.<locals>\.infer_type return")
+    child.expect(PROMPT)
+    child.sendline("sdisable 0")
+    child.expect(r"disabled scenario breakpoint 0")
+    child.expect(PROMPT)
+    child.sendline("sdisable 7")
+    child.expect(r"sdisable: no scenario breakpoint '7' \(they are 0, 1, 2; `stops` lists them\)")
+    child.expect(PROMPT)
+    child.sendline("stops")
+    child.expect(r"\[0\] torch\.jit\._recursive\.infer_concrete_type_builder\.<locals>"
+                 r"\.infer_type at return +\(1 stop so far\) +disabled")
+    child.expect(PROMPT)
+    child.sendline("ns")  # infer_type's next four stops no longer prompt; the builder's does
+    child.expect(r"harness stop #5: torch\.jit\._recursive\.infer_concrete_type_builder "
+                 r"return, module fc")
+    child.expect(PROMPT)
+    child.sendline("senable")
+    child.expect(r"enabled scenario breakpoints 0, 1, 2")
+    child.expect(PROMPT)
+    child.sendline("failure")
+    child.expect(r"running on to the failure")
+    child.expect(r"── scripting failed: RuntimeError: Module 'MixedScales' has no attribute "
+                 r"'scales'")
+    child.expect(PROMPT)
+    child.sendline("q")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    assert records_outcome(out) == "error"

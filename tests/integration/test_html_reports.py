@@ -215,3 +215,38 @@ def test_a_4000_stop_walk_stays_a_few_megabytes_and_opens(page, tmp_path):
     assert page.inner_text("#shown") == "4000 of 4000 stops"
     page.locator(".stop[data-index='3999']").click()
     assert page.inner_text("#detail h2").startswith("#3999 ")
+
+
+def test_an_address_opens_a_stop_and_selecting_one_puts_it_in_the_address(page, tmp_path):
+    out = report(tmp_path, FAILING)
+    page.goto(out.as_uri() + "#stop-8")
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.inner_text("#detail h2") == "#8 infer_type return <root>"
+    assert page.locator(".stop.selected").get_attribute("data-index") == "8"
+    assert page.locator("#diagnosis-stops a", has_text="#8").get_attribute("href") == "#stop-8"
+    page.locator(".stop[data-index='9']").click()
+    assert page.evaluate("location.hash") == "#stop-9"
+    page.evaluate("location.hash = '#stop-3'")  # a link followed within the page
+    page.wait_for_function("document.querySelector('.stop.selected').dataset.index === '3'")
+    assert page.errors == []
+
+
+def test_the_source_shows_the_marked_line_of_a_long_function(page, tmp_path):
+    open_page(page, report(tmp_path, SEED_113))
+    page.locator(".stop[data-index='23']").click()  # infer_concrete_type_builder: 225 lines
+    at = page.locator("#source .at")
+    assert at.inner_text().split()[0] == "348"
+    box, line = page.locator("#source").bounding_box(), at.bounding_box()
+    assert box["y"] <= line["y"] and line["y"] + line["height"] <= box["y"] + box["height"]
+    assert 0 <= line["y"] and line["y"] + line["height"] <= 900  # on screen, not only in its box
+
+
+def test_the_model_tree_opens_at_the_failing_module(page, tmp_path):
+    golden = os.path.join(ROOT, "scenarios", "__snapshots__", "failing-method-syntax",
+                          "torch-2.13.jsonl")
+    open_page(page, report(tmp_path, golden))
+    failing = page.locator("details.module[data-path='blocks.1']")
+    assert failing.evaluate("d => d.open") and "failing" in failing.get_attribute("class")
+    assert page.locator("details.module[data-path='blocks']").evaluate("d => d.open")
+    assert failing.locator("summary").first.is_visible()
+    assert not page.locator("details.module[data-path='blocks.0']").evaluate("d => d.open")

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from helpers import run_harness
+from helpers import ROOT, run_harness
 
 
 def test_version_short_flag():
@@ -95,3 +95,20 @@ def test_harness_run_leaves_no_temporary_folder(tmp_path):
     assert proc.stdout.split()[0] == "ok"
     assert os.listdir(temp) == []
 
+
+
+def test_report_open_hands_the_failures_address_to_the_browser(tmp_path):
+    """Without a browser: $BROWSER (which Python's webbrowser obeys) names a script that
+    writes down what it was asked to open."""
+    opened = tmp_path / "opened.txt"
+    script = tmp_path / "browser.py"
+    script.write_text("import sys\nopen(sys.argv[1], 'a').write(sys.argv[2] + '\\n')\n")
+    golden = os.path.join(ROOT, "scenarios", "__snapshots__", "failing-attribute",
+                          "torch-2.13.jsonl")
+    page = tmp_path / "f.html"
+    proc = run_harness("report", golden, "-o", str(page), "--open",
+                       env={"BROWSER": f"{sys.executable} {script} {opened} %s"})
+    assert proc.returncode == 0, proc.stderr
+    assert opened.read_text().splitlines() == [page.as_uri() + "#stop-8"]
+    assert f"the failure, at stop #8: {page.as_uri()}#stop-8" in proc.stdout
+    assert "(11 stops)" in proc.stdout
