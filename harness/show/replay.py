@@ -12,7 +12,7 @@ from typing import IO, Any, Callable, List, Optional
 
 from ..records import Stop, path_label
 from ..snapshot import Snapshot, key_label
-from ..text import safe, safe_line
+from ..text import counted, safe, safe_line
 from .render import Style, function_label, short, stop_detail, stop_line
 from .run_report import report
 
@@ -53,7 +53,8 @@ def _step(value: Any, key: str) -> Any:
         try:
             return value["items"][int(key)]
         except IndexError:
-            raise PathError(f"index {key} out of range ({len(value['items'])} items)") from None
+            raise PathError(f"index {key} out of range "
+                            f"({counted(len(value['items']), 'item')})") from None
     if isinstance(value, dict) and key in value:
         return value[key]
     if isinstance(value, list) and key.lstrip("-").isdigit():
@@ -92,7 +93,7 @@ class ReplayShell(cmd.Cmd):
         h = self.snap.header
         self.say(self.style.bold(f"replay {safe_line(self.snap.path)}"),
                  safe_line(f"scenario {h.scenario.name}, torch {h.torch}, "
-                           f"Python {h.python}, {len(self.snap.stops)} stops, "
+                           f"Python {h.python}, {counted(len(self.snap.stops), 'stop')}, "
                            f"outcome {self.snap.outcome}"))
         for problem in self.snap.problems:
             self.say(self.style.yellow(f"note: {safe_line(problem)}"))

@@ -203,7 +203,7 @@ class LivePrinter:
             self.stops.append(record)
             if self.live and time.monotonic() - self._shown_at > self.PROGRESS_EVERY:
                 self._shown_at = time.monotonic()
-                self._progress(f"recording: {len(self.stops)} stops, module "
+                self._progress(f"recording: {counted(len(self.stops), 'stop')}, module "
                                f"{safe_line(path_label(record.subject))}")
         elif isinstance(record, Header):
             self.header = record
