@@ -7,13 +7,15 @@ second run with the same versions starts recording at once.
 
 - The interpreter: the one the user names (`--torch 1.13.1@python3.10`, a command, a path or a
   version), else one found on the machine (`PATH`, pyenv's versions, `/usr/bin/python3.X`)
-  that the torch release has wheels for, as the registry says (`pip index versions`): this
-  Python first, then the newest.
-- The installer: `uv` when it is installed (much faster, its wheel cache shared), with the
-  user's pip configuration handed to it (index, extra indexes, find-links, constraints, proxy,
-  certificate), else `venv` and `pip`, which read that configuration themselves. `pip` and
-  `venv` run isolated (`python -I -m ...`), so nothing in the current directory (a `pip.py`,
-  a `json.py`) is ever imported by them.
+  that the torch release has wheels for, as the package index says (`package_index.py`, read
+  before anything is installed): this Python first, then the newest.
+- The installer: `uv` when there is one (much faster, its wheel cache shared): the harness's
+  own environment's first, then `PATH`'s; with the user's pip configuration handed to it
+  (index, extra indexes, find-links, constraints, proxy, certificate); else `venv` and `pip`,
+  which read that configuration themselves. Index options from the command line
+  (`IndexOptions`) go to either as they are. `pip` and `venv` run isolated (`python -I -m
+  ...`), so nothing in the current directory (a `pip.py`, a `json.py`) is ever imported by
+  them. The installer's own output is said only with `verbose`, or when it fails.
 - An environment is built in a temporary folder and renamed into place only once torch
   imports in it, with a marker file saying what it holds: a half-built one is never reused.
 - A failure is one line: the registry's own words, a version that does not exist (with those
