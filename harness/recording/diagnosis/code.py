@@ -155,10 +155,22 @@ def article(noun: str) -> str:
 
 def _syntax(f: Facts, p: Place, construct: str, **extra) -> Diagnosis:
     fields = p.fields(**extra)
+    method = fields.get("method") if not (fields.get("function") or fields.get("property")) \
+        else None
     return Diagnosis(
         kind="unsupported-syntax", construct=construct, **fields,
         summary=_summary(p, f"uses {construct}, which TorchScript does not compile", fields),
-        reason=msg.reason(f.raw), fix=fixes.construct(construct, p.editable_method()))
+        reason=_reason(f, p), fix=fixes.construct(construct, method))
+
+
+def _reason(f: Facts, p: Place) -> str:
+    """torch's reason; where torch failed in a library the user's line pulled in, say so."""
+    text = msg.reason(f.raw)
+    if f.places and p.places and f.places[0] is not p.places[0]:
+        inner = f.places[0]
+        text += (f" (in {at(inner.file, inner.line)}, library code torch compiled for the "
+                 f"line at {at(p.inner.file, p.inner.line)})")
+    return text
 
 
 def _property(f: Facts, p: Place) -> Diagnosis:
@@ -202,16 +214,18 @@ def _call(f: Facts, p: Place, function: str) -> Diagnosis:
     return Diagnosis(
         kind="uncompilable-call", construct=f"a call to {function}", **p.fields(),
         summary=_summary(p, f"calls {function}, which TorchScript cannot compile"),
-        reason=msg.reason(f.raw), fix=fixes.python_call(function, p.editable_method()))
+        reason=_reason(f, p), fix=fixes.python_call(function, p.editable_method()))
 
 
 def _literal_index(f: Facts, p: Place) -> Optional[Diagnosis]:
     if "getattr's second argument must be a string literal" in f.message:
         return _syntax(f, p, "getattr with a name built at run time")
-    if "ModuleDict indexing is only supported with string literals" in f.message:
+    if "ModuleDict indexing is only supported with string literals" in f.message or \
+            "Unable to extract string literal index" in f.message:
         return _syntax(f, p, "a ModuleDict indexed by a key built at run time",
                        attribute=_indexed_attribute(p))
-    if "ModuleList/Sequential indexing is only supported with integer literals" in f.message:
+    if "ModuleList/Sequential indexing is only supported with integer literals" in f.message \
+            or "Expected integer literal for index" in f.message:
         return _syntax(f, p, "a ModuleList indexed by a variable",
                        attribute=_indexed_attribute(p))
     return None

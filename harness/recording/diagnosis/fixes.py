@@ -65,8 +65,20 @@ CONSTRUCT_FIXES = {
 }
 
 
+# Constructs whose fix is in the code's shape (a signature, a type): moving the code into a
+# helper left out of TorchScript does not remove them.
+_IN_THE_SHAPE = ("variadic arguments", "a dataclass")
+
+
 def construct(name: str, method: Optional[str]) -> str:
     fix = CONSTRUCT_FIXES.get(name, "rewrite it without that construct")
+    if name == "recursion":  # an ignored method calling itself through self fails when called
+        return fix
+    if name in _IN_THE_SHAPE:
+        if method and method != "forward" and "." not in method:
+            return fix + f"; or mark {method} @torch.jit.ignore / @torch.jit.unused " \
+                         f"({IGNORE_COST})"
+        return fix
     return fix + _out_of_script(method)
 
 
@@ -174,8 +186,8 @@ def uninitialized(cls: str) -> str:
 
 
 HOOK = ("a hook must be a plain module-level function with typed arguments, "
-        "hook(module, input: Tuple[Tensor], output: Tensor) (a pre-hook: hook(module, input: "
-        "Tuple[Tensor])); functools.partial objects, lambdas and bound methods cannot be "
+        "hook(module, input: Tuple[Tensor], output: Tensor) -> None (a pre-hook: hook(module, "
+        "input: Tuple[Tensor]) -> None); functools.partial objects, lambdas and bound methods cannot be "
         "scripted: register such a function instead, or remove the hook (its handle's "
         ".remove()) before scripting")
 

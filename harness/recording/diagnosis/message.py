@@ -98,11 +98,16 @@ def reason(message: str) -> str:
     head = header(text)
     mismatch = best_mismatch(head) if _lists_overloads(head) else None
     if mismatch is not None:
-        variants = "no variant of the call" if "variants are available" in head \
-            else "the call"
-        return (f"{variants} accepts these arguments: expected a value of type "
-                f"'{mismatch.expected}' for argument '{mismatch.argument}' but found type "
-                f"'{mismatch.found}'")
+        if "variants are available" in head:
+            call = "no variant of the call accepts its arguments"
+        else:
+            schema = next((line.strip() for line in head.splitlines()
+                           if _SCHEMA.match(line)), "")
+            name = schema.split("(", 1)[0]
+            call = f"the call to {name} does not accept its arguments" if name else \
+                "the call does not accept its arguments"
+        return (f"{call}: expected a value of type '{mismatch.expected}' for argument "
+                f"'{mismatch.argument}' but found type '{mismatch.found}'")
     sentences = " ".join(line.strip() for line in head.splitlines() if line.strip())
     if not sentences:  # a message that is only a place: keep its first line
         sentences = next((line.strip() for line in text.splitlines() if line.strip()), "")
@@ -119,6 +124,7 @@ def inner_reason(message: str) -> str:
 
 def shorten(text: str) -> str:
     text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r'(?<=[a-z"\'])\.(?=[A-Z])', ". ", text)  # torch's "p".Because
     if len(text) > MAX_REASON:
         cut = text[:MAX_REASON]
         end = max(cut.rfind(". "), cut.rfind("; "))
