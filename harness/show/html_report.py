@@ -141,8 +141,9 @@ function renderTop() {
     box.append(el("strong", {}, d.summary));
     const dl = el("dl");
     for (const [label, key] of [["phase", "phase"], ["module", "module_label"],
-        ["attribute", "attribute"], ["method", "method"], ["reason", "reason"],
-        ["where", "where"], ["fix", "fix"]]) {
+        ["attribute", "attribute"], ["method", "method"], ["property", "property"],
+        ["function", "function"], ["hook", "hook"], ["construct", "construct"],
+        ["reason", "reason"], ["where", "where"], ["fix", "fix"]]) {
       if (d[key]) dl.append(el("dt", {}, label), el("dd", {}, d[key]));
     }
     if (d.stops.length) {
