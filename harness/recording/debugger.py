@@ -149,7 +149,7 @@ class DebuggerMixin:
     def dispatch_line(self, frame):
         code = frame.f_code
         engine = self.h_engine
-        if engine is not None and frame.f_lineno in engine.lines.get(code, ()):
+        if engine is not None and frame.f_lineno in engine.line_breakpoints(code):
             engine.on_line(code, frame, frame.f_lineno)
             self._quit_if_asked()
             result = super().dispatch_line(frame)

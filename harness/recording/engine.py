@@ -32,24 +32,6 @@ Sink = Callable[[Any], None]
 PASS_THROUGH = (bdb.BdbQuit,)  # an Exception, but the debugger's way to stop the run
 
 
-def _guarded(event: Callable) -> Callable:
-    """An engine event that halts the recording on a fault of the harness's own (see the
-    events below), instead of raising it into torch."""
-    def guarded(self: "Engine", *args: Any) -> None:
-        if self.failure is not None:
-            return
-        try:
-            event(self, *args)
-        except PASS_THROUGH:
-            raise
-        except Exception as exc:
-            self.failure = exc
-
-    guarded.__name__ = event.__name__
-    guarded.__doc__ = event.__doc__
-    return guarded
-
-
 class Probe(Protocol):
     """The harness's own watch on a torch function (to name modules, to diagnose a failure):
     told when a call of it starts and ends, it writes no stop. One that only wants to hear of
@@ -91,11 +73,11 @@ class WatchedBreakpoint:
 class _Call:
     """A watched call in progress (slots: made at every call of a target)."""
 
-    __slots__ = ("number", "code", "frame", "subject", "parent", "depth")
+    __slots__ = ("number", "watch", "frame", "subject", "parent", "depth")
 
-    def __init__(self, number: int, code: types.CodeType, frame: Any, subject: Optional[str],
+    def __init__(self, number: int, watch: "_Watch", frame: Any, subject: Optional[str],
                  parent: Optional[int], depth: int):
-        self.number, self.code, self.frame = number, code, frame
+        self.number, self.watch, self.frame = number, watch, frame
         self.subject, self.parent, self.depth = subject, parent, depth
 
 
@@ -109,6 +91,25 @@ class _Tally:
     when_errors: Dict[str, str] = field(default_factory=dict)  # function -> first error
 
 
+class _Watch:
+    """What the engine does on one watched code object, worked out once: the events report
+    calls by this, looked up by id(code) (a code object's own hash is computed anew at every
+    lookup: 4 µs for a big function)."""
+
+    __slots__ = ("code", "breakpoints", "enter", "leave", "probes", "unwind_probes",
+                 "source_written")
+
+    def __init__(self, code: types.CodeType, breakpoints: List[WatchedBreakpoint],
+                 probes: List[Probe], unwind_probes: List[Probe]):
+        self.code = code
+        self.breakpoints = breakpoints  # its scenario breakpoints, in scenario order
+        self.enter = [bp for bp in breakpoints if bp.event == "enter"]
+        self.leave = [bp for bp in breakpoints if bp.event == "return"]
+        self.probes = probes  # told of every call
+        self.unwind_probes = unwind_probes  # told only of exceptions leaving
+        self.source_written = False
+
+
 class Engine:
     def __init__(self, breakpoints: List[WatchedBreakpoint], encoder: Encoder, sink: Sink,
                  observer: Optional[RunObserver] = None,
@@ -117,40 +118,53 @@ class Engine:
         self.encoder, self.sink, self.is_subject = encoder, sink, is_subject
         self.observer = observer or RunObserver()
         self.breakpoints = sorted(breakpoints, key=lambda bp: bp.index)  # scenario order
-        self.by_code: Dict[types.CodeType, List[WatchedBreakpoint]] = {}
-        for bp in breakpoints:
-            self.by_code.setdefault(bp.target.code, []).append(bp)
+        by_code: Dict[int, List[WatchedBreakpoint]] = {}
+        codes: Dict[int, types.CodeType] = {}
+        for bp in self.breakpoints:
+            by_code.setdefault(id(bp.target.code), []).append(bp)
+            codes[id(bp.target.code)] = bp.target.code
         every = probes or {}
-        # probes told of every call, and those told only of exceptions leaving
-        self.probes: Dict[types.CodeType, List[Probe]] = {
-            code: [p for p in ps if p.needs_calls] for code, ps in every.items()
-            if any(p.needs_calls for p in ps)}
-        self.unwind_probes: Dict[types.CodeType, List[Probe]] = {
-            code: [p for p in ps if not p.needs_calls] for code, ps in every.items()
-            if any(not p.needs_calls for p in ps)}
-        # the backends report calls and returns of `codes`, and exceptions leaving
-        # `unwind_codes` (a superset)
-        self.codes: Set[types.CodeType] = set(self.by_code) | set(self.probes)
-        self.unwind_codes: Set[types.CodeType] = self.codes | set(self.unwind_probes)
+        for code in every:
+            codes[id(code)] = code
+        # Every watched code object, by id (the code objects stay alive: the targets and
+        # the probes hold them, so no id is reused during the run).
+        self.watched: Dict[int, _Watch] = {}
+        for key, code in codes.items():
+            ps = every.get(code, [])
+            self.watched[key] = _Watch(code, by_code.get(key, []),
+                                       [p for p in ps if p.needs_calls],
+                                       [p for p in ps if not p.needs_calls])
+        # What the backends watch: calls and returns of `codes`, exceptions leaving
+        # `unwind_codes` (a superset), line events where `lines` lists lines (by id(code)).
+        self.codes: List[types.CodeType] = [w.code for w in self.watched.values()
+                                            if w.breakpoints or w.probes]
+        self.unwind_codes: List[types.CodeType] = [w.code for w in self.watched.values()]
+        self.code_ids = frozenset(id(c) for c in self.codes)
+        self.unwind_ids = frozenset(self.watched)
+        self.lines: Dict[int, Set[int]] = {
+            key: lines for key, lines in
+            ((key, {bp.line for bp in bps if bp.line is not None})
+             for key, bps in by_code.items()) if lines}
         self.failure: Optional[Exception] = None  # the harness's own fault, if one halted it
-        self.lines: Dict[types.CodeType, Set[int]] = {
-            code: {bp.line for bp in bps if bp.line is not None}
-            for code, bps in self.by_code.items()}
         self.stack: List[_Call] = []
-        self._subject_names: Dict[types.CodeType, Tuple[str, ...]] = {}
+        self._subject_names: Dict[int, Tuple[str, ...]] = {}
         self.calls = 0
         self.stops = 0
         self._tally = _Tally()
-        self._sources_written: Set[types.CodeType] = set()
 
     # -- what observers and the session may ask --------------------------------------------
     def watches(self, code: types.CodeType) -> bool:
         """Whether a frame of this code must be traced (for its calls, or its exceptions)."""
-        return code in self.unwind_codes
+        return id(code) in self.watched
 
     def is_target(self, code: types.CodeType) -> bool:
         """A scenario breakpoint's function (not only one the harness watches for itself)."""
-        return code in self.by_code
+        watch = self.watched.get(id(code))
+        return watch is not None and bool(watch.breakpoints)
+
+    def line_breakpoints(self, code: types.CodeType) -> Set[int]:
+        """The lines of this code object that a breakpoint stops at (`at: line`)."""
+        return self.lines.get(id(code), set())
 
     def encode(self, value: Any) -> Any:
         return self.encoder.encode(value)
@@ -177,53 +191,83 @@ class Engine:
     # written) must never surface inside torch, where it would read as the model failing. It
     # halts the recording instead (`failure`), torch runs on unobserved, and the session
     # reports it once the scripting is over. Stop requests (Ctrl-C, a signal, the debugger's
-    # quit) pass through: they are meant to stop the run.
-    @_guarded
+    # quit) pass through: they are meant to stop the run. (The guard is written out in each
+    # rather than as a decorator: these run at every watched call.)
     def on_enter(self, code: types.CodeType, frame: Any) -> None:
-        probes = self.probes.get(code)
-        if probes:
-            for probe in probes:
+        if self.failure is not None:
+            return
+        try:
+            watch = self.watched.get(id(code))
+            if watch is None:
+                return
+            for probe in watch.probes:
                 probe.enter(frame)
-        if code in self.by_code:
-            self._enter(code, frame)
+            if watch.breakpoints:
+                self._enter(watch, frame)
+        except PASS_THROUGH:
+            raise
+        except Exception as exc:
+            self.failure = exc
 
-    @_guarded
     def on_line(self, code: types.CodeType, frame: Any, line: int) -> None:
-        call = self._current(frame)
-        if call is not None:
-            self._stop(call, "line", frame, None, line=line)
-
-    def on_return(self, code: types.CodeType, frame: Any, value: Any) -> None:
-        self._leave(code, frame, "return", value)
-
-    def on_unwind(self, code: types.CodeType, frame: Any, exc: BaseException) -> None:
-        self._leave(code, frame, "raise", exc)
-
-    @_guarded
-    def _leave(self, code: types.CodeType, frame: Any, how: str, value: Any) -> None:
-        probes = self.probes.get(code)
-        if probes:
-            for probe in probes:
-                probe.leave(frame, value if how == "return" else None,
-                            value if how == "raise" else None)
-        if how == "raise":
-            for probe in self.unwind_probes.get(code, ()):
-                probe.leave(frame, None, value)
-        if code in self.by_code:
-            call = self._pop(frame)
+        if self.failure is not None:
+            return
+        try:
+            call = self._current(frame)
             if call is not None:
-                self._stop(call, "return", frame, {how: value})
+                bps = [bp for bp in call.watch.breakpoints if bp.line == line]
+                if bps:
+                    self._stop(call, bps, "line", frame, None, line)
+        except PASS_THROUGH:
+            raise
+        except Exception as exc:
+            self.failure = exc
 
-    def _enter(self, code: types.CodeType, frame: Any) -> None:
-        if code not in self._sources_written:
-            self._write_source(code)
-        parent = self.stack[-1] if self.stack else None
-        call = _Call(number=self.calls, code=code, frame=frame,
-                     subject=self._subject(frame, parent), parent=parent.number if parent else None,
-                     depth=len(self.stack))
+    def on_return(self, code: types.CodeType, frame: Any, value: Any,
+                  line: Optional[int] = None) -> None:
+        self._leave(code, frame, "return", value, line)
+
+    def on_unwind(self, code: types.CodeType, frame: Any, exc: BaseException,
+                  line: Optional[int] = None) -> None:
+        """`line`: where the exception left the frame, when `frame.f_lineno` does not say it
+        (a backend that reports from a handler of its own in the function)."""
+        self._leave(code, frame, "raise", exc, line)
+
+    def _leave(self, code: types.CodeType, frame: Any, how: str, value: Any,
+               line: Optional[int]) -> None:
+        if self.failure is not None:
+            return
+        try:
+            watch = self.watched.get(id(code))
+            if watch is None:
+                return
+            if watch.probes:
+                returned, raised = (value, None) if how == "return" else (None, value)
+                for probe in watch.probes:
+                    probe.leave(frame, returned, raised)
+            if how == "raise":
+                for probe in watch.unwind_probes:
+                    probe.leave(frame, None, value)
+            if watch.breakpoints:
+                call = self._pop(frame)
+                if call is not None and watch.leave:
+                    self._stop(call, watch.leave, "return", frame, {how: value}, line)
+        except PASS_THROUGH:
+            raise
+        except Exception as exc:
+            self.failure = exc
+
+    def _enter(self, watch: _Watch, frame: Any) -> None:
+        if not watch.source_written:
+            self._write_source(watch)
+        stack = self.stack
+        parent = stack[-1] if stack else None
+        call = _Call(self.calls, watch, frame, self._subject(frame, parent),
+                     parent.number if parent else None, len(stack))
         self.calls += 1
-        self.stack.append(call)
-        self._stop(call, "enter", frame, None)
+        stack.append(call)
+        if watch.enter:
+            self._stop(call, watch.enter, "enter", frame, None, None)
 
     # -- internals --------------------------------------------------------------------------
     def _current(self, frame: Any) -> Optional[_Call]:
@@ -233,10 +277,15 @@ class Engine:
         return None
 
     def _pop(self, frame: Any) -> Optional[_Call]:
-        for i in range(len(self.stack) - 1, -1, -1):
-            if self.stack[i].frame is frame:
-                call = self.stack[i]
-                del self.stack[i:]  # frames above it left without a return event: drop them too
+        stack = self.stack
+        if stack and stack[-1].frame is frame:  # nearly always: the innermost call returns
+            call = stack.pop()
+            call.frame = None
+            return call
+        for i in range(len(stack) - 1, -1, -1):
+            if stack[i].frame is frame:
+                call = stack[i]
+                del stack[i:]  # frames above it left without a return event: drop them too
                 call.frame = None
                 return call
         return None
@@ -261,10 +310,12 @@ class Engine:
 
     def _subject_argument(self, frame: Any):
         code = frame.f_code
-        names = self._subject_names.get(code)
+        names = self._subject_names.get(id(code))
         if names is None:
             args = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
-            names = self._subject_names[code] = tuple(n for n in SUBJECT_ARGS if n in args)
+            names = tuple(n for n in SUBJECT_ARGS if n in args)
+            self._subject_names[id(code)] = names
+            self.encoder.keep(code)  # its id keys the table: alive for the run
         if names:  # reading f_locals builds a dict: only where there is something to find
             f_locals = frame.f_locals
             for name in names:
@@ -273,17 +324,16 @@ class Engine:
                     return True, self.encoder.name_of(value)
         return False, None
 
-    def _stop(self, call: _Call, event: str, frame: Any, extra: Optional[dict],
-              line: Optional[int] = None) -> None:
-        f_locals = None
-        for bp in self.by_code[call.code]:
-            if bp.event != event or (line is not None and bp.line != line):
-                continue
-            if f_locals is None:
-                f_locals = frame.f_locals
+    def _stop(self, call: _Call, bps: List[WatchedBreakpoint], event: str, frame: Any,
+              extra: Optional[dict], line: Optional[int]) -> None:
+        """`bps`: the call's breakpoints for this event; `line`: the line to record, when
+        not the frame's own."""
+        f_locals = frame.f_locals
+        for bp in bps:
             if bp.when is not None and not self._when(bp, frame, f_locals):
                 continue
-            stop = self._record(bp, call, event, frame, f_locals, extra)
+            stop = self._record(bp, call, event, frame.f_lineno if line is None else line,
+                                f_locals, extra)
             self.sink(stop)
             self.observer.on_stop(stop, frame)
 
@@ -298,7 +348,7 @@ class Engine:
                                                f"it called sys.exit({exc.code!r})")
             return False
 
-    def _record(self, bp: WatchedBreakpoint, call: _Call, event: str, frame: Any,
+    def _record(self, bp: WatchedBreakpoint, call: _Call, event: str, line: int,
                 f_locals: dict, extra: Optional[dict]) -> Stop:
         names = list(f_locals) if bp.capture_all else bp.capture
         captured: Dict[str, Any] = {}
@@ -313,7 +363,7 @@ class Engine:
             captured[name] = self._encode_extra(bp.index, name, value, names, f_locals)
         self._count(bp, captured, absent)
         stop = Stop(kind="stop", index=self.stops, function=bp.spec.function,
-                    breakpoint=bp.index, event=event, line=frame.f_lineno, call=call.number,
+                    breakpoint=bp.index, event=event, line=line, call=call.number,
                     parent=call.parent, depth=call.depth, subject=call.subject,
                     locals=captured, absent=absent or None)
         self.stops += 1
@@ -355,9 +405,9 @@ class Engine:
         for name in absent:
             counts[name] = counts.get(name, 0) + 1
 
-    def _write_source(self, code: types.CodeType) -> None:
-        self._sources_written.add(code)
-        bps = self.by_code[code]
+    def _write_source(self, watch: _Watch) -> None:
+        watch.source_written = True
+        code, bps = watch.code, watch.breakpoints
         try:
             lines, first = bps[0].target.source()
             text: Optional[str] = "".join(lines)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sys
 import types
-from typing import Any, Dict, List, Protocol, Set
+from typing import Any, Dict, FrozenSet, List, Optional, Protocol, Set
 
 NAMES = ("auto", "monitoring", "settrace")
 
@@ -23,17 +23,23 @@ NAMES = ("auto", "monitoring", "settrace")
 class Events(Protocol):
     """What a backend reports to (the engine)."""
 
-    codes: Set[types.CodeType]  # the code objects whose calls and returns to report
-    unwind_codes: Set[types.CodeType]  # those whose exceptions leaving to report (a superset)
-    lines: Dict[types.CodeType, Set[int]]  # line breakpoints per watched code object
+    codes: List[types.CodeType]  # the code objects whose calls and returns to report
+    unwind_codes: List[types.CodeType]  # those whose exceptions leaving to report (a superset)
+    # The same as sets of id(code): a code object's hash is computed anew at each lookup
+    # (4 µs for a big function), an id's is not. The code objects outlive the run.
+    code_ids: FrozenSet[int]
+    unwind_ids: FrozenSet[int]
+    lines: Dict[int, Set[int]]  # id(code) -> its line breakpoints, for those that have some
 
     def on_enter(self, code: types.CodeType, frame: Any) -> None: ...
 
     def on_line(self, code: types.CodeType, frame: Any, line: int) -> None: ...
 
-    def on_return(self, code: types.CodeType, frame: Any, value: Any) -> None: ...
+    def on_return(self, code: types.CodeType, frame: Any, value: Any,
+                  line: Optional[int] = None) -> None: ...
 
-    def on_unwind(self, code: types.CodeType, frame: Any, exc: BaseException) -> None: ...
+    def on_unwind(self, code: types.CodeType, frame: Any, exc: BaseException,
+                  line: Optional[int] = None) -> None: ...
 
 
 class Tracer(Protocol):

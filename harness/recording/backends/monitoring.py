@@ -35,26 +35,27 @@ class MonitoringBackend:
         mon = sys.monitoring
         ev = mon.events
         events = self.events
-        codes = events.codes
-        unwind_codes = events.unwind_codes
+        unwind_ids = events.unwind_ids
         lines = events.lines
         getframe = sys._getframe
+        # PY_START, PY_RETURN and LINE are set only on the watched code objects: their
+        # callbacks go straight to the engine, with no lookup of their own.
+        on_enter, on_return_, on_unwind_ = events.on_enter, events.on_return, events.on_unwind
+        on_line_ = events.on_line
 
         def on_start(code, offset):
-            if code in codes:
-                events.on_enter(code, getframe(1))
+            on_enter(code, getframe(1))
 
         def on_line(code, line):
-            if line in lines.get(code, ()):
-                events.on_line(code, getframe(1), line)
+            if line in lines.get(id(code), ()):
+                on_line_(code, getframe(1), line)
 
         def on_return(code, offset, value):
-            if code in codes:
-                events.on_return(code, getframe(1), value)
+            on_return_(code, getframe(1), value)
 
-        def on_unwind(code, offset, exc):
-            if code in unwind_codes:
-                events.on_unwind(code, getframe(1), exc)
+        def on_unwind(code, offset, exc):  # global: every exception leaving any function
+            if id(code) in unwind_ids:
+                on_unwind_(code, getframe(1), exc)
 
         self.tool = tool = _free_tool_id()
         mon.use_tool_id(tool, "harness")
@@ -62,9 +63,9 @@ class MonitoringBackend:
         mon.register_callback(tool, ev.PY_RETURN, on_return)
         mon.register_callback(tool, ev.LINE, on_line)
         mon.register_callback(tool, ev.PY_UNWIND, on_unwind)
-        for code in codes:
+        for code in events.codes:
             wanted = ev.PY_START | ev.PY_RETURN
-            if lines.get(code):
+            if lines.get(id(code)):
                 wanted |= ev.LINE
             mon.set_local_events(tool, code, wanted)
         mon.set_events(tool, ev.PY_UNWIND)

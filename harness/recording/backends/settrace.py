@@ -49,15 +49,15 @@ class SettraceBackend:
 
     def start(self) -> None:
         events = self.events
-        codes = events.codes
-        traced = events.unwind_codes  # calls reported, or only exceptions leaving
-        lines = events.lines
+        codes = events.code_ids
+        traced = events.unwind_ids  # calls reported, or only exceptions leaving
+        lines = events.lines  # by id(code), as the two sets: see `Events`
         pending: dict = {}  # frame -> the exception passing through it
         previous = self._previous = sys.gettrace()
 
         def local_trace(frame, event, arg):
             if event == "line":
-                if frame.f_lineno in lines.get(frame.f_code, ()):
+                if frame.f_lineno in lines.get(id(frame.f_code), ()):
                     events.on_line(frame.f_code, frame, frame.f_lineno)
             elif event == "return":
                 report_leave(events, frame, arg, pending.pop(frame, None))
@@ -78,11 +78,12 @@ class SettraceBackend:
         if previous is None:
             def global_trace(frame, event, arg):
                 code = frame.f_code
-                if code not in traced:
+                key = id(code)
+                if key not in traced:
                     return None
-                if not lines.get(code):
+                if key not in lines:
                     frame.f_trace_lines = False
-                if code in codes:
+                if key in codes:
                     events.on_enter(code, frame)
                 return local_trace
         else:
@@ -91,9 +92,9 @@ class SettraceBackend:
                 if sys.gettrace() is not global_trace:  # coverage's CTracer took the seat back
                     sys.settrace(global_trace)
                 code = frame.f_code
-                if code not in traced:
+                if id(code) not in traced:
                     return theirs
-                if code in codes:
+                if id(code) in codes:
                     events.on_enter(code, frame)
                 return local_trace if theirs is None else chained(theirs)
 
