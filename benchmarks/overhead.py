@@ -17,9 +17,16 @@ machine noise hits them alike:
                  this Python has: the whole `record()` call, encoding, snapshot and all
   bare/...       the same breakpoints capturing no locals (only what a function returns): the
                  cost of the stops themselves, apart from the values they capture
+  floor/...      the floor of each backend: the harness's backend watching the same code
+                 objects, every callback returning at once (benchmarks/floor.py)
+  minimal/...    the least a recorder can do on that backend: at each stop the captured
+                 locals read, a minimal JSON line made and written with one os.write
 
-It prints the medians, each mode's ratio to plain, the snapshot's bytes per stop, and the
-peak memory (max RSS) of the process. `import torch` is left out of every timing (it is the
+`--modes plain,harness/monitoring` runs only those (plain is always run: the ratios need it).
+
+It prints the medians, each mode's ratio to plain (the median of the rounds' ratios, each
+round's run over the plain run of the same round) and the range of those ratios, the
+snapshot's bytes per stop, and the peak memory (max RSS) of the process. `import torch` is left out of every timing (it is the
 same for all). Timings on a shared machine are noisy: compare ratios within one run.
 """
 from __future__ import annotations
@@ -92,6 +99,20 @@ elif mode == "bdb":
         debugger.set_break(code.co_filename, code.co_firstlineno + 1)
     start = time.perf_counter()
     debugger.runcall(plain)
+elif mode.startswith(("floor/", "minimal/")):
+    sys.path.insert(0, os.path.join({root!r}, "benchmarks"))
+    import floor
+    from harness.recording import backends
+    events = (floor.NullEvents(torch) if mode.startswith("floor/")
+              else floor.MinimalRecorder(torch, out))
+    tracer = backends.create(mode.split("/", 1)[1], events)
+    start = time.perf_counter()
+    tracer.start()
+    try:
+        plain()
+    finally:
+        tracer.stop()
+    stops = getattr(events, "stops", None)
 elif mode == "hunter":
     import hunter
     names = {{code.co_name for code in codes}}
@@ -135,7 +156,7 @@ def modes() -> list:
     except ImportError:
         print("hunter: not installed, skipped (pip install hunter to compare with it)")
     return found + [f"{kind}/{name}" for name in backends.available()
-                    for kind in ("harness", "bare")]
+                    for kind in ("floor", "minimal", "harness", "bare")]
 
 
 def main() -> None:
@@ -143,13 +164,22 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="processes per measurement")
     parser.add_argument("--models", default=",".join(MODELS),
                         help=f"comma-separated, of {', '.join(MODELS)}")
+    parser.add_argument("--modes", help="comma-separated modes to run (plain always runs); "
+                        "default: all this Python has")
     args = parser.parse_args()
     chosen = modes()
+    if args.modes:
+        wanted = ["plain"] + [m for m in args.modes.split(",") if m != "plain"]
+        unknown = [m for m in wanted if m not in chosen]
+        if unknown:
+            parser.error(f"unknown modes {', '.join(unknown)}; this Python has "
+                         f"{', '.join(chosen)}")
+        chosen = wanted
     import torch  # for the version line only
 
     print(f"Python {sys.version.split()[0]}, torch {torch.__version__}, median of "
           f"{args.runs} processes each")
-    print(f"{'model':<40} {'mode':<20} {'seconds':>8} {'ratio':>6} {'B/stop':>7} "
+    print(f"{'model':<40} {'mode':<20} {'seconds':>8} {'ratio':>6} {'range':>11} {'B/stop':>7} "
           f"{'stops':>6} {'max RSS MB':>10}")
     for key in args.models.split(","):
         label, model = MODELS[key]
@@ -157,15 +187,20 @@ def main() -> None:
         for _ in range(args.runs):
             for mode in chosen:
                 results[mode].append(measure(model, mode))
-        plain = statistics.median(r["seconds"] for r in results["plain"])
+        plain_runs = [r["seconds"] for r in results["plain"]]
         for mode in chosen:
             runs = results[mode]
             seconds = statistics.median(r["seconds"] for r in runs)
+            # each round's ratio to the plain run of the same round: noise that hits a round
+            # hits both; the median of those, and their spread
+            ratios = sorted(r["seconds"] / p for r, p in zip(runs, plain_runs))
+            ratio = statistics.median(ratios)
+            spread = f"{ratios[0]:.2f}-{ratios[-1]:.2f}"
             stops = runs[0]["stops"]
             per_stop = f"{runs[0]['bytes'] / stops:7.0f}" if stops else f"{'-':>7}"
             rss = statistics.median(r["maxrss_kb"] for r in runs) / 1024
-            print(f"{label:<40} {mode:<20} {seconds:8.3f} {seconds / plain:5.2f}x {per_stop} "
-                  f"{stops or '-':>6} {rss:10.0f}", flush=True)
+            print(f"{label:<40} {mode:<20} {seconds:8.3f} {ratio:5.2f}x {spread:>11} "
+                  f"{per_stop} {stops or '-':>6} {rss:10.0f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -162,6 +162,11 @@ class Engine:
         watch = self.watched.get(id(code))
         return watch is not None and bool(watch.breakpoints)
 
+    def return_lines_matter(self, code: types.CodeType) -> bool:
+        """Whether a return from this code object makes a stop (which records its line)."""
+        watch = self.watched.get(id(code))
+        return watch is not None and bool(watch.leave)
+
     def line_breakpoints(self, code: types.CodeType) -> Set[int]:
         """The lines of this code object that a breakpoint stops at (`at: line`)."""
         return self.lines.get(id(code), set())

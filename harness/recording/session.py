@@ -115,7 +115,7 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
     from . import model_loader, torch_values
 
     try:
-        backend_name = backends.choose(backend)
+        backends.choose(backend)
     except ValueError as exc:
         raise HarnessError(str(exc)) from None
     progress(phase=f"importing the model ({scenario.model.factory})")
@@ -153,7 +153,10 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
         engine = Engine(watched, encoder, emit, observer,
                         is_subject=lambda v: isinstance(v, torch.nn.Module),
                         probes=run_probes.by_code)
-        tracer = observer.tracer(engine) or backends.create(backend_name, engine)
+        try:
+            tracer = observer.tracer(engine) or backends.create(backend, engine)
+        except ValueError as exc:  # an explicit --backend instrument that cannot instrument
+            raise HarnessError(str(exc)) from None
         emit(_header(scenario, torch.__version__, tracer.name))
         observer.attach(engine, write_stop)
         scripted = error = model = None

@@ -5,6 +5,9 @@ Each watches a set of code objects, reports enter / line / return / unwind to an
 
 - `monitoring`: `sys.monitoring` (Python 3.12+), events set only on the watched code objects,
   so the rest of torch runs at full speed.
+- `instrument`: any Python; the watched functions get new code with calls into the harness
+  added (compiled from their own source), and nothing else is traced: below 3.12, `auto`'s
+  choice, falling back to settrace for what it cannot instrument (`instrument.Unsupported`).
 - `settrace`: `sys.settrace` (any Python), a global function that declines every frame but the
   watched ones and chains to a trace function already set (coverage's, an IDE's).
 
@@ -17,7 +20,7 @@ import sys
 import types
 from typing import Any, Dict, FrozenSet, List, Optional, Protocol, Set
 
-NAMES = ("auto", "monitoring", "settrace")
+NAMES = ("auto", "monitoring", "instrument", "settrace")
 
 
 class Events(Protocol):
@@ -53,28 +56,44 @@ class Tracer(Protocol):
 
 
 def available() -> List[str]:
-    return (["monitoring"] if hasattr(sys, "monitoring") else []) + ["settrace"]
+    return (["monitoring"] if hasattr(sys, "monitoring") else []) + ["instrument", "settrace"]
 
 
 def choose(name: str) -> str:
     """The backend that `name` means here; ValueError if it cannot run on this Python.
-    `auto` is sys.monitoring where there is one: it costs nothing outside the watched code."""
+    `auto` is sys.monitoring where there is one (it costs nothing outside the watched code),
+    else instrument (which `create` replaces by settrace where it cannot instrument)."""
     if name == "auto":
         return available()[0]
     if name not in NAMES:
         raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(NAMES)}")
     if name not in available():
         raise ValueError(f"backend {name!r} needs Python 3.12 or newer "
-                         f"(this is {sys.version.split()[0]}); use settrace or auto")
+                         f"(this is {sys.version.split()[0]}); use instrument, settrace or "
+                         "auto")
     return name
 
 
 def create(name: str, events: Events) -> Tracer:
-    name = choose(name)
-    if name == "monitoring":
+    """The backend `name` means, watching `events`' code objects. `auto` below 3.12 is the
+    instrument backend, or settrace where that cannot instrument what this run watches (the
+    tracer's `name` says which); asked for by name, instrument raises ValueError saying why."""
+    chosen = choose(name)
+    if chosen == "monitoring":
         from .monitoring import MonitoringBackend
 
         return MonitoringBackend(events)
+    if chosen == "instrument":
+        from .instrument import InstrumentBackend, Unsupported
+
+        try:
+            return InstrumentBackend(events)
+        except Exception as exc:  # Unsupported, or a fault in looking: settrace does it all
+            if name != "auto":
+                reason = str(exc) if isinstance(exc, Unsupported) else \
+                    f"{type(exc).__name__}: {exc}"
+                raise ValueError(f"the instrument backend cannot record this run: {reason}; "
+                                 "use --backend settrace") from None
     from .settrace import SettraceBackend
 
     return SettraceBackend(events)

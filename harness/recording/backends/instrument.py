@@ -1,0 +1,494 @@
+"""The `instrument` backend (any Python): only the watched functions change; nothing is traced.
+
+`sys.settrace` makes every Python call of the run pay for a trace function (1.25x to 1.6x on
+torch.jit.script before a single stop). This backend instead gives each watched function new
+code, compiled from its own source as pytest rewrites asserts, with three calls added:
+
+    def f(args):
+        "docstring"                      # kept first
+        HOOK.enter()                     # the call began      (functions whose calls count)
+        try:
+            ...original body...          # each `return x` is `return HOOK.leave(x)`
+        except BaseException:
+            HOOK.unwind()                # an exception leaves (every watched function)
+            raise
+
+`HOOK` is an object put into the new code's constants (no global name is added anywhere);
+it hands the event, with the original code object and the function's live frame, to the same
+engine as the other backends. The new code keeps the original's file, line numbers and columns
+(the source is compiled where it stands in its file), its names, arguments and locals, so
+tracebacks, `inspect.getsource` (read from the file) and `f_locals` are those of the original.
+A function nested in a watched one (`infer_concrete_type_builder.<locals>.infer_type`) gets its
+new code through its enclosing function's, which holds it among its constants. The function
+objects get the new code (`function.__code__`) at `start()` and their own back at `stop()`,
+which the session calls on every way out (an error, Ctrl-C, a stop signal); a hook outliving
+the run (a closure made during it) does nothing.
+
+What it leaves to `settrace` (`Unsupported` says why; `auto` then falls back to settrace and
+the header says which ran): line breakpoints (`at: line`), generators and coroutines, code
+whose source is not at hand or no longer matches it, functions not reachable by their
+qualified name from their module, and, for functions whose returns make stops, the few places
+where the line or the locals that `settrace` reports at a return cannot be told from the
+syntax tree (a return inside `with`, `finally` or `except ... as`, and a fall-through end
+after a compound statement).
+"""
+from __future__ import annotations
+
+import __future__
+import ast
+import linecache
+import sys
+import threading
+import types
+from typing import Any, Dict, List, Optional, Tuple
+
+from . import Events
+
+_FUTURE_FLAGS = 0
+for _feature in __future__.all_feature_names:
+    _FUTURE_FLAGS |= getattr(__future__, _feature).compiler_flag
+
+_NOT_PLAIN = 0x20 | 0x80 | 0x100 | 0x200  # CO_GENERATOR, COROUTINE, ITERABLE_COROUTINE, ASYNC_GEN
+# Statements after which a fall-through return gets the statement's own line.
+_SIMPLE = (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Pass, ast.Delete,
+           ast.Import, ast.ImportFrom)
+
+
+class Unsupported(Exception):
+    """This run watches something the instrument backend cannot instrument faithfully."""
+
+
+class _State:
+    """Shared by a run's hooks: whether the run is on, on which thread, and whether a hook is
+    already inside the engine (the harness's own work never reports events, as with the
+    tracing backends, which are off inside their callbacks)."""
+
+    __slots__ = ("active", "thread", "busy")
+
+    def __init__(self) -> None:
+        self.active = False
+        self.thread = 0
+        self.busy = False
+
+
+class _Hook:
+    """The object a watched function's new code calls; one per watched code object."""
+
+    __slots__ = ("code", "events", "state")
+
+    def __init__(self, code: types.CodeType, events: Events, state: _State):
+        self.code, self.events, self.state = code, events, state
+
+    def enter(self) -> None:
+        state = self.state
+        if state.active and not state.busy and threading.get_ident() == state.thread:
+            state.busy = True
+            try:
+                self.events.on_enter(self.code, sys._getframe(1))
+            finally:
+                state.busy = False
+
+    def leave(self, value: Any) -> Any:
+        state = self.state
+        if state.active and not state.busy and threading.get_ident() == state.thread:
+            state.busy = True
+            try:
+                self.events.on_return(self.code, sys._getframe(1), value)
+            finally:
+                state.busy = False
+        return value
+
+    def unwind(self) -> None:
+        state = self.state
+        if state.active and not state.busy and threading.get_ident() == state.thread:
+            state.busy = True
+            try:
+                frame = sys._getframe(1)
+                exc = sys.exc_info()[1]
+                if exc is not None:
+                    self.events.on_unwind(self.code, frame, exc, _raised_at(exc, frame))
+            finally:
+                state.busy = False
+
+
+def _raised_at(exc: BaseException, frame: Any) -> Optional[int]:
+    """The line the exception left `frame` from, as a tracer sees it at the frame's exit."""
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        if tb.tb_frame is frame:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+# -- finding the function objects ---------------------------------------------------------------
+def _modules_by_file() -> Dict[str, types.ModuleType]:
+    found = {}
+    for module in list(sys.modules.values()):
+        file = getattr(module, "__file__", None)
+        if isinstance(file, str):
+            found.setdefault(file, module)
+    return found
+
+
+def _qualname(code: types.CodeType) -> str:
+    return getattr(code, "co_qualname", None) or code.co_name
+
+
+def _name(code: types.CodeType) -> str:
+    return f"{_qualname(code)} ({code.co_filename}:{code.co_firstlineno})"
+
+
+# -- rewriting ----------------------------------------------------------------------------------
+def _first_line(node: ast.AST) -> int:
+    decorators = getattr(node, "decorator_list", None)
+    return decorators[0].lineno if decorators else node.lineno  # type: ignore[attr-defined]
+
+
+def _own_nodes(fn: ast.AST):
+    """The nodes of a function's own body, not those of functions or classes inside it."""
+    stack = list(ast.iter_child_nodes(fn))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _may_fall_through(body: List[ast.stmt]) -> bool:
+    if not body:
+        return True
+    last = body[-1]
+    if isinstance(last, (ast.Return, ast.Raise)):
+        return False
+    if isinstance(last, ast.If):
+        return _may_fall_through(last.body) or _may_fall_through(last.orelse)
+    return True
+
+
+def _fall_through_line(fn: ast.FunctionDef) -> Optional[int]:
+    """The line a tracer reports when the function runs off its end (checked on 3.10-3.12):
+    its last statement's, or a last `for` loop's own line; None where it depends on the path
+    taken (an `if` without `else`...). Any line where it cannot run off its end."""
+    if not _may_fall_through(fn.body):
+        return fn.body[-1].lineno
+    last = fn.body[-1]
+    if isinstance(last, _SIMPLE):
+        return last.lineno
+    if isinstance(last, ast.For) and not last.orelse:
+        return last.lineno
+    return None
+
+
+def _returns_in_cleanup(fn: ast.AST) -> bool:
+    """A return that runs cleanup code after its value is made (a `with` exit, a `finally`
+    body, an `except ... as name` handler's deletion of the name): settrace sees the locals
+    and the line after that cleanup, the hook before it."""
+    def walk(nodes, inside: bool) -> bool:
+        for node in nodes:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
+                                 ast.ClassDef)):
+                continue
+            if isinstance(node, ast.Return) and inside:
+                return True
+            here = inside
+            if isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+                if node.finalbody:  # type: ignore[attr-defined]
+                    here = True
+            if isinstance(node, ast.ExceptHandler) and node.name:
+                here = True
+            if walk(list(ast.iter_child_nodes(node)), here):
+                return True
+        return False
+
+    return walk(list(ast.iter_child_nodes(fn)), False)
+
+
+class _Rewriter:
+    """Adds the hook calls to one function's syntax tree."""
+
+    def __init__(self, placeholder: str, calls: bool):
+        self.placeholder = placeholder
+        self.calls = calls  # enter and return reported too, not only exceptions leaving
+
+    def _hook(self, method: str, at: ast.AST, args: List[ast.expr]) -> ast.Call:
+        """`PLACEHOLDER.method(*args)`, at `at`'s position (the arguments keep theirs)."""
+        target = ast.copy_location(ast.Constant(self.placeholder), at)
+        func = ast.copy_location(ast.Attribute(value=target, attr=method, ctx=ast.Load()), at)
+        return ast.copy_location(ast.Call(func=func, args=args, keywords=[]), at)
+
+    def rewrite(self, fn: ast.FunctionDef, fall_through_line: Optional[int]) -> None:
+        body = list(fn.body)
+        doc: List[ast.stmt] = []
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            doc, body = body[:1], body[1:]
+        anchor = body[0] if body else fn
+        if self.calls:
+            for node in list(_own_nodes(fn)):
+                if isinstance(node, ast.Return):
+                    value = node.value if node.value is not None else ast.copy_location(
+                        ast.Constant(None), node)
+                    node.value = self._hook("leave", node, [value])
+            if _may_fall_through(body):
+                end = ast.Return(value=None)
+                end.lineno = end.end_lineno = fall_through_line or fn.body[-1].lineno
+                end.col_offset, end.end_col_offset = 0, 0
+                end.value = self._hook("leave", end, [ast.copy_location(ast.Constant(None),
+                                                                        end)])
+                body.append(end)
+        handler = ast.ExceptHandler(
+            type=ast.copy_location(ast.Name("BaseException", ast.Load()), anchor), name=None,
+            body=[ast.copy_location(ast.Expr(self._hook("unwind", anchor, [])), anchor),
+                  ast.copy_location(ast.Raise(exc=None, cause=None), anchor)])
+        ast.copy_location(handler, anchor)
+        guarded: ast.stmt = ast.copy_location(
+            ast.Try(body=body or [ast.copy_location(ast.Pass(), anchor)], handlers=[handler],
+                    orelse=[], finalbody=[]), anchor)
+        first: List[ast.stmt] = []
+        if self.calls:  # at the function's first line, where a tracer's call event is
+            at = ast.Pass()
+            at.lineno = at.end_lineno = _first_line(fn)
+            at.col_offset = at.end_col_offset = 0
+            first = [ast.copy_location(ast.Expr(self._hook("enter", at, [])), at)]
+        fn.body = doc + first + [guarded]
+
+
+class _Plan:
+    """The new code for each function object to patch, and the hooks in it."""
+
+    def __init__(self) -> None:
+        self.patches: List[Tuple[Any, types.CodeType, types.CodeType]] = []  # fn, old, new
+        self.hooks: List[_Hook] = []
+        self.state = _State()
+
+
+def _same_shape(old: types.CodeType, new: types.CodeType) -> bool:
+    return (old.co_name == new.co_name and old.co_firstlineno == new.co_firstlineno
+            and old.co_varnames == new.co_varnames and old.co_freevars == new.co_freevars
+            and old.co_cellvars == new.co_cellvars and old.co_argcount == new.co_argcount
+            and old.co_kwonlyargcount == new.co_kwonlyargcount
+            and old.co_flags == new.co_flags)
+
+
+def _nested(code: types.CodeType) -> List[types.CodeType]:
+    return [c for c in code.co_consts if isinstance(c, types.CodeType)]
+
+
+def plan(events: Events) -> _Plan:
+    """The new code of every watched function; Unsupported if one cannot be instrumented."""
+    if events.lines:
+        raise Unsupported("line breakpoints (`at: line`) are not instrumented")
+    modules = _modules_by_file()
+    tops: Dict[str, Dict[int, Any]] = {}  # file -> id(code) -> its top-level function
+    calls = {id(c) for c in events.codes}
+    lines_matter = getattr(events, "return_lines_matter", lambda code: True)
+    by_root: Dict[int, Tuple[Any, types.CodeType, List[types.CodeType]]] = {}
+    for code in events.unwind_codes:
+        if code.co_flags & _NOT_PLAIN:
+            raise Unsupported(f"{_name(code)}: a generator or coroutine")
+        file = code.co_filename
+        if file not in tops:
+            module = modules.get(file)
+            if module is None:
+                raise Unsupported(f"{_name(code)}: no module imported from its file")
+            tops[file] = _top_level_functions(module)
+        fn = tops[file].get(id(code))
+        if fn is None:  # nested: under the top-level function whose code holds it
+            fn = next((f for f in tops[file].values()
+                       if _encloses(f.__code__, code)), None)
+            if fn is None:
+                raise Unsupported(f"{_name(code)}: no module-level function or method of a "
+                                  "module-level class holds it")
+        root = fn.__code__
+        by_root.setdefault(id(root), (fn, root, []))[2].append(code)
+    result = _Plan()
+    for fn, root, members in by_root.values():
+        new_root, hooks = _compile(fn, root, members, calls, lines_matter, events,
+                                   result.state)
+        result.patches.append((fn, root, new_root))
+        result.hooks.extend(hooks)
+    return result
+
+
+def _top_level_functions(module: types.ModuleType) -> Dict[int, Any]:
+    """id(code) -> function, for the module's own functions and its classes' methods."""
+    found: Dict[int, Any] = {}
+    for value in list(vars(module).values()):
+        members = list(vars(value).values()) if isinstance(value, type) else [value]
+        for member in members:
+            for fn in _unwrapped(member):
+                found.setdefault(id(fn.__code__), fn)
+    return found
+
+
+def _unwrapped(value: Any):
+    """The plain functions a namespace entry holds (through staticmethod, classmethod,
+    property and functools.wraps). Only these types are looked into: a module's other
+    entries may answer any attribute (torch's `classes` namespace raises on one)."""
+    if isinstance(value, property):
+        items = [value.fget, value.fset, value.fdel]
+    elif isinstance(value, (staticmethod, classmethod)):
+        items = [value.__func__]
+    else:
+        items = [value]
+    for item in items:
+        seen = 0
+        while isinstance(item, types.FunctionType) and seen < 20:
+            yield item
+            item = item.__dict__.get("__wrapped__")
+            seen += 1
+
+
+def _encloses(outer: types.CodeType, code: types.CodeType) -> bool:
+    stack = _nested(outer)
+    while stack:
+        item = stack.pop()
+        if item is code:
+            return True
+        stack.extend(_nested(item))
+    return False
+
+
+def _compile(fn: Any, root: types.CodeType, members: List[types.CodeType], calls: set,
+             lines_matter, events: Events, state: _State):
+    """The root function's new code, with hooks in the `members` (itself, nested ones)."""
+    lines = linecache.getlines(root.co_filename)
+    first = root.co_firstlineno
+    if not lines or first > len(lines):
+        raise Unsupported(f"{_name(root)}: its source is not at hand")
+    last = first
+    stack = [root]
+    while stack:  # the last line of the function: from the instructions' positions
+        item = stack.pop()
+        for _, _, line in item.co_lines():
+            if line is not None and line > last:
+                last = line
+        if hasattr(item, "co_positions"):
+            for _, end_line, _, _ in item.co_positions():
+                if end_line is not None and end_line > last:
+                    last = end_line
+        stack.extend(_nested(item))
+    snippet = lines[first - 1:last]
+    qualname = fn.__qualname__
+    parts = qualname.split(".")
+    indented = snippet and snippet[0][:1] in (" ", "\t")
+    if len(parts) == 2:
+        if first < 2:
+            raise Unsupported(f"{_name(root)}: no room for its class line")
+        header = "\n" * (first - 2) + f"class {parts[0]}:\n"
+    elif len(parts) == 1:
+        header = "\n" * (first - 2) + "if 1:\n" if indented else "\n" * (first - 1)
+        if indented and first < 2:
+            raise Unsupported(f"{_name(root)}: no room for its enclosing line")
+    else:
+        raise Unsupported(f"{_name(root)}: only module-level functions and methods of "
+                          "module-level classes are instrumented")
+    text = header + "".join(snippet)
+    flags = root.co_flags & _FUTURE_FLAGS
+    try:
+        tree = compile(text, root.co_filename, "exec", ast.PyCF_ONLY_AST | flags,
+                       dont_inherit=True)
+    except SyntaxError as exc:
+        raise Unsupported(f"{_name(root)}: its source does not parse alone ({exc.msg})") \
+            from None
+    container = tree.body[0]
+    if len(parts) == 2 or indented:
+        container = container.body[0]  # type: ignore[attr-defined]
+    if not isinstance(container, ast.FunctionDef) or container.name != root.co_name:
+        raise Unsupported(f"{_name(root)}: its source no longer matches it")
+    # the function nodes by (name, first line), as code objects know them
+    nodes = {}
+    for node in ast.walk(container):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            nodes[(node.name, _first_line(node))] = node
+    placeholders: Dict[str, _Hook] = {}
+    hooks = []
+    for i, code in enumerate(members):
+        node = nodes.get((code.co_name, code.co_firstlineno))
+        if not isinstance(node, ast.FunctionDef):
+            raise Unsupported(f"{_name(code)}: its definition was not found in its source")
+        reports_calls = id(code) in calls
+        fall_line = _fall_through_line(node)
+        if reports_calls and lines_matter(code):
+            if _returns_in_cleanup(node):
+                raise Unsupported(f"{_name(code)}: a return inside `finally` or "
+                                  "`except ... as` (settrace's line and locals there differ)")
+            if fall_line is None:
+                raise Unsupported(f"{_name(code)}: its end after a compound statement (the "
+                                  "line settrace reports there is not known before it runs)")
+        placeholder = f"__harness_hook_{i}_{id(code):x}__"
+        hook = _Hook(code, events, state)
+        placeholders[placeholder] = hook
+        hooks.append(hook)
+        _Rewriter(placeholder, reports_calls).rewrite(node, fall_line)
+    ast.fix_missing_locations(tree)
+    try:
+        module_code = compile(tree, root.co_filename, "exec", flags, dont_inherit=True)
+    except (SyntaxError, ValueError, TypeError) as exc:
+        raise Unsupported(f"{_name(root)}: the instrumented code does not compile ({exc})") \
+            from None
+    new_root = _find(module_code, root.co_name, root.co_firstlineno)
+    if new_root is None or not _same_shape(root, new_root):
+        raise Unsupported(f"{_name(root)}: its source no longer matches it")
+    new_root = _with_hooks(new_root, placeholders)
+    _check_nested(root, new_root)
+    return new_root, hooks
+
+
+def _find(code: types.CodeType, name: str, line: int) -> Optional[types.CodeType]:
+    stack = [code]
+    while stack:
+        item = stack.pop()
+        if item.co_name == name and item.co_firstlineno == line and item is not code:
+            return item
+        stack.extend(_nested(item))
+    return None
+
+
+def _with_hooks(code: types.CodeType, placeholders: Dict[str, _Hook]) -> types.CodeType:
+    consts = tuple(placeholders[c] if isinstance(c, str) and c in placeholders
+                   else _with_hooks(c, placeholders) if isinstance(c, types.CodeType) else c
+                   for c in code.co_consts)
+    return code.replace(co_consts=consts)
+
+
+def _check_nested(old: types.CodeType, new: types.CodeType) -> None:
+    """Every function nested in the original is in the new code, with the same shape."""
+    old_nested = {(c.co_name, c.co_firstlineno): c for c in _nested(old)}
+    new_nested = {(c.co_name, c.co_firstlineno): c for c in _nested(new)}
+    if set(old_nested) != set(new_nested):
+        raise Unsupported(f"{_name(old)}: its source no longer matches it")
+    for key, c in old_nested.items():
+        if not _same_shape(c, new_nested[key]):
+            raise Unsupported(f"{_name(c)}: its source no longer matches it")
+        _check_nested(c, new_nested[key])
+
+
+class InstrumentBackend:
+    name = "instrument"
+
+    def __init__(self, events: Events):
+        self.events = events
+        self.plan = plan(events)  # Unsupported, before anything changes, if it cannot
+        self._patched: List[Tuple[Any, types.CodeType]] = []
+
+    def start(self) -> None:
+        state = self.plan.state
+        state.thread = threading.get_ident()
+        state.active = True
+        try:
+            for fn, old, new in self.plan.patches:
+                fn.__code__ = new
+                self._patched.append((fn, old))
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        self.plan.state.active = False
+        while self._patched:
+            fn, old = self._patched.pop()
+            fn.__code__ = old
