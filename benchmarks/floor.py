@@ -49,6 +49,11 @@ class NullEvents:
         self.unwind_ids = frozenset(id(c) for c in self.unwind_codes)
         self.lines: Dict[int, set] = {}
 
+    def return_lines_matter(self, code) -> bool:
+        """As the engine's: a return that makes a stop (its line recorded)."""
+        target = self.targets.get(id(code))
+        return target is not None and target[2] == "return"
+
     def on_enter(self, code, frame):
         pass
 

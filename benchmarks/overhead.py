@@ -23,6 +23,9 @@ machine noise hits them alike:
                  locals read, a minimal JSON line made and written with one os.write
 
 `--modes plain,harness/monitoring` runs only those (plain is always run: the ratios need it).
+`--clock cpu` times the process's CPU time instead of the elapsed time (torch on one thread):
+on a machine that others load, elapsed times swing by 2x while CPU times stay within a few
+percent.
 
 It prints the medians, each mode's ratio to plain (the median of the rounds' ratios, each
 round's run over the plain run of the same round) and the range of those ratios, the
@@ -80,9 +83,9 @@ def plain():
     torch.jit.script(factory(*scenario.model.args, **scenario.model.kwargs))
 
 if mode == "plain":
-    start = time.perf_counter(); plain()
+    start, cpu_start = time.perf_counter(), time.process_time(); plain()
 elif mode == "settrace":
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     sys.settrace(lambda frame, event, arg: None)
     try:
         plain()
@@ -97,7 +100,7 @@ elif mode == "bdb":
     debugger = Quiet()
     for code in codes:
         debugger.set_break(code.co_filename, code.co_firstlineno + 1)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     debugger.runcall(plain)
 elif mode.startswith(("floor/", "minimal/")):
     sys.path.insert(0, os.path.join({root!r}, "benchmarks"))
@@ -105,8 +108,8 @@ elif mode.startswith(("floor/", "minimal/")):
     from harness.recording import backends
     events = (floor.NullEvents(torch) if mode.startswith("floor/")
               else floor.MinimalRecorder(torch, out))
-    tracer = backends.create(mode.split("/", 1)[1], events)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
+    tracer = backends.create(mode.split("/", 1)[1], events)  # instrumenting counts
     tracer.start()
     try:
         plain()
@@ -116,7 +119,7 @@ elif mode.startswith(("floor/", "minimal/")):
 elif mode == "hunter":
     import hunter
     names = {{code.co_name for code in codes}}
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     hunter.trace(hunter.Q(function_in=names, kind_in=("call", "return")),
                  action=lambda event: None)
     try:
@@ -125,18 +128,21 @@ elif mode == "hunter":
         hunter.stop()
 else:
     backend = mode.split("/", 1)[1]
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     result = record(scenario, output=out, backend=backend)
     stops = result.stops
 seconds = time.perf_counter() - start
+cpu = time.process_time() - cpu_start
 size = os.path.getsize(out) if stops else 0
-print(json.dumps({{"seconds": seconds, "stops": stops, "bytes": size,
+print(json.dumps({{"seconds": seconds, "cpu": cpu, "stops": stops, "bytes": size,
                   "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}))
 """
 
 
-def measure(model: dict, mode: str) -> dict:
+def measure(model: dict, mode: str, clock: str = "wall") -> dict:
     env = dict(os.environ, PYTHONHASHSEED="0")
+    if clock == "cpu":  # torch's idle worker threads would add their spinning to the CPU time
+        env["OMP_NUM_THREADS"] = "1"
     out = subprocess.run([sys.executable, "-c", CHILD.format(root=ROOT), json.dumps(model), mode],
                          env=env, capture_output=True, text=True)
     if out.returncode != 0:
@@ -166,6 +172,9 @@ def main() -> None:
                         help=f"comma-separated, of {', '.join(MODELS)}")
     parser.add_argument("--modes", help="comma-separated modes to run (plain always runs); "
                         "default: all this Python has")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall: elapsed time (default); cpu: the process's CPU time, with "
+                        "torch on one thread: steadier on a machine others load")
     args = parser.parse_args()
     chosen = modes()
     if args.modes:
@@ -178,7 +187,7 @@ def main() -> None:
     import torch  # for the version line only
 
     print(f"Python {sys.version.split()[0]}, torch {torch.__version__}, median of "
-          f"{args.runs} processes each")
+          f"{args.runs} processes each, {args.clock} clock")
     print(f"{'model':<40} {'mode':<20} {'seconds':>8} {'ratio':>6} {'range':>11} {'B/stop':>7} "
           f"{'stops':>6} {'max RSS MB':>10}")
     for key in args.models.split(","):
@@ -186,14 +195,15 @@ def main() -> None:
         results = {mode: [] for mode in chosen}
         for _ in range(args.runs):
             for mode in chosen:
-                results[mode].append(measure(model, mode))
-        plain_runs = [r["seconds"] for r in results["plain"]]
+                results[mode].append(measure(model, mode, args.clock))
+        field = "seconds" if args.clock == "wall" else "cpu"
+        plain_runs = [r[field] for r in results["plain"]]
         for mode in chosen:
             runs = results[mode]
-            seconds = statistics.median(r["seconds"] for r in runs)
+            seconds = statistics.median(r[field] for r in runs)
             # each round's ratio to the plain run of the same round: noise that hits a round
             # hits both; the median of those, and their spread
-            ratios = sorted(r["seconds"] / p for r, p in zip(runs, plain_runs))
+            ratios = sorted(r[field] / p for r, p in zip(runs, plain_runs))
             ratio = statistics.median(ratios)
             spread = f"{ratios[0]:.2f}-{ratios[-1]:.2f}"
             stops = runs[0]["stops"]

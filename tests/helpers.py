@@ -80,3 +80,24 @@ def real_snapshot(scenario, version):
     found = glob.glob(os.path.join(ROOT, "tests", "data", scenario, f"torch-{version}*.jsonl"))
     assert len(found) == 1, found
     return found[0]
+
+
+def other_pythons_below_312():
+    """Pythons 3.9-3.11 on this machine other than the test's own (pyenv's, /usr/bin's), for
+    the backends that run on any Python: one per minor version."""
+    found = {}
+    candidates = [shutil.which(f"python3.{minor}") for minor in range(9, 12)]
+    candidates += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.*/bin/python3")))
+    for path in candidates:
+        if not path or not os.path.exists(path):
+            continue
+        try:
+            out = subprocess.run([path, "-c", "import sys; print(*sys.version_info[:2])"],
+                                 capture_output=True, text=True, timeout=30)
+            version = tuple(int(n) for n in out.stdout.split())
+        except (OSError, subprocess.SubprocessError, ValueError):
+            continue
+        if version != tuple(sys.version_info[:2]) and (3, 9) <= version < (3, 12) \
+                and version not in found:
+            found[version] = path
+    return sorted(found.values())

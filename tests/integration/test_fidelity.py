@@ -28,6 +28,16 @@ def test_scripted_module_is_identical_with_and_without_the_harness(scenario):
     assert recorded["archive_sha256"] == plain["archive_sha256"]
 
 
+@pytest.mark.parametrize("backend", ["instrument", "settrace"])
+def test_scripted_module_is_identical_under_each_backend(backend):
+    """`auto` above is one backend; the others must leave torch's result alone too (the
+    instrument backend runs torch's functions from code of its own making)."""
+    plain = script_info("plain", "scenarios/seed_walk.yaml")
+    recorded = script_info(f"harness/{backend}", "scenarios/seed_walk.yaml")
+    assert recorded["modules"] == plain["modules"]
+    assert recorded["archive_sha256"] == plain["archive_sha256"]
+
+
 def test_the_comparison_catches_the_builder_build_trap():
     """Control: an observer that calls ConcreteModuleTypeBuilder.build() renames torch's types,
     and the comparison above sees it. (This is why the harness records builder calls.)"""

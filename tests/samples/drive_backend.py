@@ -32,11 +32,16 @@ SPECS = [
 ]
 
 
-def drive(backend_name, previous_tracer=None):
+# What the instrument backend records itself (it leaves line breakpoints to settrace).
+NO_LINES = [spec for spec in SPECS if spec.at.event != "line"]
+
+
+def drive(backend_name, previous_tracer=None, specs=SPECS):
     """Record the samples with one backend under `previous_tracer` (a trace function already
     set, as coverage's would be); returns the stops and what was put back."""
+    codes_before = _codes()
     watched = []
-    for i, spec in enumerate(SPECS):
+    for i, spec in enumerate(specs):
         target = resolve(spec.function)
         line = match_line(target, spec.at.fragment, None) if spec.at.event == "line" else None
         when = compile(spec.when, "<when>", "eval") if spec.when else None
@@ -64,8 +69,18 @@ def drive(backend_name, previous_tracer=None):
     return {"backend": backend.name, "result": list(result),
             "stops": [r.to_json() for r in records if isinstance(r, Stop)],
             "sources": sorted(r.function for r in records if isinstance(r, Source)),
-            "restored": restored, "tools_free": tools_free}
+            "restored": restored, "tools_free": tools_free,
+            "codes_restored": _codes() == codes_before}
+
+
+def _codes():
+    """The code object of every sample function: the instrument backend must put them back."""
+    return [f.__code__ for f in (sample_targets.outer, sample_targets.Box.grow,
+                                 sample_targets.fails, sample_targets.catches,
+                                 sample_targets.driver)]
 
 
 if __name__ == "__main__":
-    print(json.dumps(drive(sys.argv[1])))
+    # drive_backend.py BACKEND [no-lines]
+    chosen = NO_LINES if sys.argv[2:] == ["no-lines"] else SPECS
+    print(json.dumps(drive(sys.argv[1], specs=chosen)))

@@ -2,6 +2,7 @@
 
     python script_info.py plain SCENARIO      torch.jit.script alone
     python script_info.py harness SCENARIO    under `harness` recording (in this process)
+    python script_info.py harness/B SCENARIO  the same with backend B (instrument, settrace...)
     python script_info.py build SCENARIO      under a naive observer that calls builder.build()
 
 Each mode runs in a fresh process (torch's type store is process-wide) with the same
@@ -52,11 +53,12 @@ def naive_build_observer():
 
 def main(mode, path):
     scenario = scenario_mod.load(path)
-    if mode == "harness":
+    if mode.split("/")[0] == "harness":  # harness, or harness/BACKEND
         from harness.recording.session import record
 
         out = os.path.join(tempfile.mkdtemp(), "s.jsonl")
-        scripted = record(scenario, output=out).scripted
+        backend = mode.split("/", 1)[1] if "/" in mode else "auto"
+        scripted = record(scenario, output=out, backend=backend).scripted
     else:
         model = build(scenario.model)
         if mode == "build":

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from helpers import SAMPLES, python_312_plus
+from helpers import SAMPLES, other_pythons_below_312, python_312_plus
 
 sys.path.insert(0, SAMPLES)
 import drive_backend  # noqa: E402
@@ -142,6 +142,98 @@ def test_choosing_monitoring_below_312_is_a_clear_error():
     else:
         with pytest.raises(ValueError, match="needs Python 3.12"):
             backends.choose("monitoring")
-    assert backends.choose("auto") in ("monitoring", "settrace")
-    with pytest.raises(ValueError, match="choose one of auto, monitoring, settrace"):
+    assert backends.choose("auto") == ("monitoring" if sys.version_info >= (3, 12)
+                                       else "instrument")
+    with pytest.raises(ValueError, match="choose one of auto, monitoring, instrument, settrace"):
         backends.choose("dtrace")
+
+
+# -- the instrument backend ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def instrument_run():
+    return drive_backend.drive("instrument", specs=drive_backend.NO_LINES)
+
+
+def test_instrument_backend_records_what_settrace_records(instrument_run):
+    settrace = drive_backend.drive("settrace", specs=drive_backend.NO_LINES)
+    assert instrument_run["backend"] == "instrument"
+    assert instrument_run["result"] == [9, 3, "recovered"]
+    assert instrument_run["stops"] == settrace["stops"]
+    assert instrument_run["sources"] == settrace["sources"]
+
+
+def test_instrument_backend_puts_every_function_back_and_leaves_tracing_alone(instrument_run):
+    assert instrument_run["codes_restored"] is True
+    assert instrument_run["restored"] is True  # the trace function set before: still there
+
+
+@pytest.mark.parametrize("python", other_pythons_below_312())
+def test_instrument_backend_agrees_with_settrace_on_other_pythons(python):
+    """Line numbers at a return come from each Python's compiler: checked on every Python
+    below 3.12 this machine has (the test's own is checked above)."""
+    runs = {}
+    for backend in ("settrace", "instrument"):
+        proc = subprocess.run([python, DRIVER, backend, "no-lines"], capture_output=True,
+                              text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        runs[backend] = json.loads(proc.stdout)
+    assert runs["instrument"]["backend"] == "instrument"
+    assert runs["instrument"]["stops"] == runs["settrace"]["stops"]
+    assert runs["instrument"]["codes_restored"] is True
+
+
+def test_instrumented_code_keeps_source_lines_and_tracebacks():
+    """What torch and a user read from a function: its source (from the file, by its first
+    line), its signature, and the lines and columns of a traceback through it."""
+    import inspect
+    import traceback
+
+    from harness.recording import backends
+    from harness.recording.engine import Engine, WatchedBreakpoint
+    from harness.recording.targets import resolve
+    from harness.recording.values import default_encoder
+    from harness.scenario import At, Breakpoint
+
+    def failure_frames():
+        try:
+            sample_targets.fails(3)
+        except ValueError as exc:
+            return [(f.name, f.lineno, f.line, getattr(f, "colno", None))
+                    for f in traceback.extract_tb(exc.__traceback__)]
+
+    before = (inspect.getsource(sample_targets.fails), inspect.signature(sample_targets.fails),
+              failure_frames(), sample_targets.fails.__code__.co_varnames)
+    spec = Breakpoint("sample_targets.fails", At("return"), ("n",))
+    original = sample_targets.fails.__code__
+    records = []
+    engine = Engine([WatchedBreakpoint(0, spec, resolve(spec.function))], default_encoder(),
+                    records.append)
+    backend = backends.create("instrument", engine)
+    backend.start()
+    try:
+        assert sample_targets.fails.__code__ is not original  # instrumented
+        during = (inspect.getsource(sample_targets.fails),
+                  inspect.signature(sample_targets.fails), failure_frames(),
+                  sample_targets.fails.__code__.co_varnames)
+    finally:
+        backend.stop()
+    assert sample_targets.fails.__code__ is original
+    assert during == before
+    assert [r.locals for r in records if r.kind == "stop"][0]["n"] == 3
+
+
+def test_auto_leaves_line_breakpoints_to_settrace_and_instrument_says_why():
+    from harness.recording import backends
+    from harness.recording.engine import Engine, WatchedBreakpoint
+    from harness.recording.targets import match_line, resolve
+    from harness.scenario import At, Breakpoint
+
+    spec = Breakpoint("sample_targets.outer", At("line", "total += inner(i)"), ("i",))
+    target = resolve(spec.function)
+    engine = Engine([WatchedBreakpoint(0, spec, target, match_line(target, spec.at.fragment,
+                                                                   None))], None,
+                    lambda r: None)
+    if sys.version_info < (3, 12):
+        assert backends.create("auto", engine).name == "settrace"
+    with pytest.raises(ValueError, match="line breakpoints"):
+        backends.create("instrument", engine)

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import __future__
 import ast
+import dis
 import linecache
 import sys
 import threading
@@ -363,7 +364,7 @@ def _compile(fn: Any, root: types.CodeType, members: List[types.CodeType], calls
     stack = [root]
     while stack:  # the last line of the function: from the instructions' positions
         item = stack.pop()
-        for _, _, line in item.co_lines():
+        for _, line in dis.findlinestarts(item):
             if line is not None and line > last:
                 last = line
         if hasattr(item, "co_positions"):

@@ -1,0 +1,43 @@
+"""The backends record the same run: a shipped scenario recorded with the instrument backend
+and with settrace gives the same records, line for line, but the header's `backend`; and a
+scenario the instrument backend cannot record (a line breakpoint) falls back to settrace."""
+import sys
+
+import pytest
+
+from helpers import read_jsonl, run_harness
+
+# the instrument backend's rewrites meet each kind of watched function here: closures, a
+# method, functions left by exceptions (the failing ones), and runs that end in an error
+SCENARIOS = ["seed_walk_no_branch", "containers", "failing_uninitialized_module",
+             "failing_method_syntax"]
+
+
+def record(tmp_path, scenario, backend):
+    out = tmp_path / f"{scenario}-{backend}.jsonl"
+    proc = run_harness("run", f"scenarios/{scenario}.yaml", "--backend", backend, "-o", str(out),
+                       "-q", env={"PYTHONHASHSEED": "0"})
+    assert proc.returncode in (0, 1), proc.stderr
+    return read_jsonl(out)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_instrument_and_settrace_write_the_same_records(tmp_path, scenario):
+    settrace = record(tmp_path, scenario, "settrace")
+    instrument = record(tmp_path, scenario, "instrument")
+    assert settrace[0].pop("backend") == "settrace"
+    assert instrument[0].pop("backend") == "instrument"
+    assert len(instrument) == len(settrace)
+    for a, b in zip(settrace, instrument):
+        assert b == a
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="auto is sys.monitoring on 3.12+")
+def test_auto_falls_back_to_settrace_for_a_line_breakpoint(tmp_path):
+    records = record(tmp_path, "failing_attribute", "auto")
+    assert records[0]["backend"] == "settrace"
+    explicit = run_harness("run", "scenarios/failing_attribute.yaml", "--backend", "instrument",
+                           "-o", str(tmp_path / "x.jsonl"), "-q")
+    assert explicit.returncode == 2
+    assert "line breakpoints" in explicit.stderr and "--backend settrace" in explicit.stderr
+    assert "Traceback" not in explicit.stderr
