@@ -37,7 +37,30 @@ CACHE_STOPS = 20000  # parsed stops kept in memory; the rest are parsed again wh
 _SEPARATORS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
 
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "), allow_nan=False).encode
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "), allow_nan=False)
+_ENCODE = _ENCODER.encode
+
+
+def _c_encoder():
+    """json's C encoder, made once: `JSONEncoder.encode` makes a new one for every call, and
+    checks every container for cycles (a dict of ids), which records, plain data made by the
+    harness, never have. The text is the same as `_ENCODE`'s."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # no C accelerator: the pure-Python encoder
+        return _ENCODE
+    try:
+        encoder = make(None, _ENCODER.default, json.encoder.encode_basestring, None, ": ", ", ",
+                       False, False, False)
+    except TypeError:  # another Python's signature: the standard way
+        return _ENCODE
+
+    def encode(data: Any) -> str:
+        return "".join(encoder(data, 0))
+
+    return encode
+
+
+_ENCODE_FAST = _c_encoder()
 _ENCODE_ASCII = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": "),
                                  allow_nan=False).encode
 
@@ -50,7 +73,9 @@ def dumps(record: Union[Record, dict]) -> str:
 def _line(data: dict) -> bytes:
     """A record's JSON as UTF-8 bytes: the line separators other readers split on escaped, and
     a string with a lone surrogate (which UTF-8 cannot carry) written as \\u escapes."""
-    text = _ENCODE(data)
+    text = _ENCODE_FAST(data)
+    if text.isascii():  # nearly every line: no separator, no surrogate (a flag, not a scan)
+        return text.encode("ascii")
     for char, escaped in _SEPARATORS.items():
         if char in text:
             text = text.replace(char, escaped)

@@ -71,7 +71,8 @@ class Encoder:
         self.cache: Dict[Any, Any] = {}  # encodings that cannot change (a named module's)
         self._grown: Dict[Any, Tuple[Any, int, list]] = {}  # ((bp, local), id) -> last seen
         self._shared_types: Dict[type, Callable[[Any], dict]] = {}
-        self._shared: Dict[int, Tuple[int, str]] = {}  # id(value) -> (stop, local) first
+        # id(value) -> (stop, local) where first written, and the reference written since
+        self._shared: Dict[int, Tuple[int, str, Optional[dict]]] = {}
         self._by_type: Dict[type, EncodeFn] = {}
         self._by_class: Dict[type, Optional[EncodeFn]] = {}  # lookups by MRO, remembered
         self._by_predicate: List[Tuple[Callable[[Any], bool], EncodeFn]] = []
@@ -141,13 +142,16 @@ class Encoder:
         if kind in self._shared_types:
             first = self._shared.get(id(value))
             if first is not None:
-                try:
-                    out = dict(self._shared_types[kind](value))
-                except Exception as exc:
-                    return {"type": type_name(kind), "error": f"{type(exc).__name__}: {exc}"}
-                out["same_as"] = {"stop": first[0], "local": first[1]}
-                return out
-            self._shared[id(value)] = (stop, key[1])
+                if first[2] is None:  # the value never changes: nor does its summary
+                    try:
+                        out = dict(self._shared_types[kind](value))
+                    except Exception as exc:
+                        return {"type": type_name(kind),
+                                "error": f"{type(exc).__name__}: {exc}"}
+                    out["same_as"] = {"stop": first[0], "local": first[1]}
+                    first = self._shared[id(value)] = (first[0], first[1], out)
+                return first[2]
+            self._shared[id(value)] = (stop, key[1], None)
             self._keep.append(value)
             return self.encode(value)
         if kind not in (dict, list):
