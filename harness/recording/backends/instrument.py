@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import __future__
 import ast
-import dis
+import inspect
 import linecache
 import sys
 import threading
@@ -360,19 +360,7 @@ def _compile(fn: Any, root: types.CodeType, members: List[types.CodeType], calls
     first = root.co_firstlineno
     if not lines or first > len(lines):
         raise Unsupported(f"{_name(root)}: its source is not at hand")
-    last = first
-    stack = [root]
-    while stack:  # the last line of the function: from the instructions' positions
-        item = stack.pop()
-        for _, line in dis.findlinestarts(item):
-            if line is not None and line > last:
-                last = line
-        if hasattr(item, "co_positions"):
-            for _, end_line, _, _ in item.co_positions():
-                if end_line is not None and end_line > last:
-                    last = end_line
-        stack.extend(_nested(item))
-    snippet = lines[first - 1:last]
+    snippet = _function_lines(root, lines)
     qualname = fn.__qualname__
     parts = qualname.split(".")
     indented = snippet and snippet[0][:1] in (" ", "\t")
@@ -437,6 +425,24 @@ def _compile(fn: Any, root: types.CodeType, members: List[types.CodeType], calls
     new_root = _with_hooks(new_root, placeholders)
     _check_nested(root, new_root)
     return new_root, hooks
+
+
+def _function_lines(code: types.CodeType, lines: List[str]) -> List[str]:
+    """The function's lines, from its first (decorator) line to its last: from the
+    instructions' end positions where code objects have them (3.11+), else as inspect finds
+    a block (tokenizing from the first line)."""
+    first = code.co_firstlineno
+    if not hasattr(code, "co_positions"):
+        return inspect.getblock(lines[first - 1:])
+    last = first
+    stack = [code]
+    while stack:
+        item = stack.pop()
+        for _, end_line, _, _ in item.co_positions():
+            if end_line is not None and end_line > last:
+                last = end_line
+        stack.extend(_nested(item))
+    return lines[first - 1:last]
 
 
 def _find(code: types.CodeType, name: str, line: int) -> Optional[types.CodeType]:
