@@ -84,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="which stops the report lists under their module: all, those marked "
                           f"✗, or none (auto: all up to {run_report.STOPS_SHOWN}, else the "
                           "marked ones)")
+    run.add_argument("--keep-going", action="store_true",
+                     help="after a failure, change the model in memory (never its files) so "
+                          "that scripting gets past it, and script again, until it succeeds "
+                          "or no change applies: every failure in one run (docs/keep-going.md)")
     run.add_argument("-q", "--quiet", action="store_true",
                      help="print only the outcome (and, for a failed run, torch's error and "
                           "the diagnosis)")
@@ -276,6 +280,8 @@ def cmd_run(args: argparse.Namespace) -> int:
               save_scripted=args.save_scripted, quiet=args.quiet, color=args.color,
               interactive=args.interactive, stops=args.stops, force=args.force)
     job.check_outputs()
+    if args.keep_going:
+        return run_keep_going(job, args)
     if args.in_process:
         from .recording.child import run_job
 
@@ -302,6 +308,25 @@ def _next_step(scenario: str) -> str:
         return (f"runs kept: {len(kept)} (harness runs {scenario}); compare the last two: "
                 f"harness diff --last {scenario}")
     return f"runs kept: {len(kept)} (harness runs {scenario})"
+
+
+def run_keep_going(job: Job, args: argparse.Namespace) -> int:
+    """`run --keep-going`: rounds of recording, each with the changes of the ones before."""
+    from . import keep_going
+
+    if args.in_process or args.interactive:
+        raise HarnessError("--keep-going records each round in a fresh process, without the "
+                           "debugger: leave out " + ("--in-process" if args.in_process
+                                                     else "-i/--interactive"))
+    style = render.Style.for_stream(sys.stdout, args.color)
+    rounds = keep_going.run_rounds(job, announce=lambda text: print(style.dim(text),
+                                                                    flush=True))
+    first = rounds[0]
+    if first.end is None or first.end.outcome != "error":
+        return keep_going.exit_code(rounds)  # it scripted (or stopped): as without the flag
+    print("\n".join(keep_going.report_lines(rounds, job.scenario.model.file, style)))
+    print(style.red(keep_going.outcome_line(rounds)))
+    return keep_going.exit_code(rounds)
 
 
 # -- replay, diff, matrix (snapshot files only: no torch) ------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 from .errors import HarnessError
 from .scenario import Scenario
@@ -24,6 +24,10 @@ class Job:
     interactive: bool = False  # step the stops in pdb++
     stops: str = "auto"  # which stops the report lists: auto, all, flagged, none
     force: bool = False  # without output: replace the scenario's latest run, not add one
+    # run --keep-going: choose a change after a failure, and apply those of earlier rounds
+    # (`recording/remedies.Change` as JSON) to the model before scripting it
+    keep_going: bool = False
+    changes: Tuple[dict, ...] = ()
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -32,7 +36,8 @@ class Job:
 
     @classmethod
     def from_json(cls, data: dict) -> "Job":
-        return cls(**{**data, "scenario": Scenario.from_job(data["scenario"])})
+        return cls(**{**data, "scenario": Scenario.from_job(data["scenario"]),
+                      "changes": tuple(data.get("changes", ()))})
 
     def check_outputs(self) -> None:
         """Refuse a job whose outputs would overwrite its inputs, or each other."""

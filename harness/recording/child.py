@@ -79,7 +79,7 @@ def run_job(job: Job, status: Status = Status(None)) -> int:
         result = record(job.scenario, output=job.output, backend=job.backend,
                         save_scripted=job.save_scripted, sink=printer, observer=observer,
                         progress=progress, interactive=job.interactive,
-                        replace_last=job.force)
+                        replace_last=job.force, keep_going=_keep_going(job))
     except HarnessError as exc:
         render.error(str(exc))
         return exc.exit_code
@@ -98,6 +98,14 @@ def _shown(path: Optional[str]) -> Optional[str]:
         return None
     relative = os.path.relpath(path)
     return path if relative.startswith(os.pardir) else relative
+
+
+def _keep_going(job: Job):
+    if not job.keep_going:
+        return None
+    from .remedies import KeepGoing
+
+    return KeepGoing(job.changes)
 
 
 def _end_with_parent() -> None:

@@ -58,6 +58,8 @@ class Recording:
     stdout: str = ""  # with capture=True
     stderr: str = ""
     signals: List[int] = field(default_factory=list)  # stop signals this process received
+    # run --keep-going: the change it proposes for the next round (remedies.Change as JSON)
+    change: Optional[dict] = None
 
     @property
     def finished(self) -> bool:
@@ -176,6 +178,8 @@ class _Child:
                         rec.phase = status["phase"]
                     if "snapshot" in status:
                         rec.snapshot = status["snapshot"]
+                    if isinstance(status.get("change"), dict):
+                        rec.change = status["change"]
                 if self.on_status is not None:
                     self.on_status(status)
 

@@ -88,13 +88,15 @@ def _stops_the_run(exc: BaseException) -> bool:
 def record(scenario: Scenario, output: Optional[str] = None, backend: str = "auto",
            save_scripted: Optional[str] = None, sink: Optional[Callable[[Any], None]] = None,
            observer: Optional[RunObserver] = None, progress: Progress = _no_progress,
-           interactive: bool = False, replace_last: bool = False) -> RunResult:
+           interactive: bool = False, replace_last: bool = False,
+           keep_going: Any = None) -> RunResult:
     """Record one run. `sink` sees every record as it is made (the live printer); `observer`
     watches the run (the debugger: its own tracer, and it decides which stops are written);
     `progress(phase=...)` and `progress(snapshot=path)` say how far it got, for the parent
     process to report if this one dies. Without `output` the run gets the next number in
     `snapshots/<scenario>/` (`runs.new_run`; `interactive` names it so, `replace_last` reuses
-    the latest run's number instead)."""
+    the latest run's number instead). `keep_going` (a `remedies.KeepGoing`, for `run
+    --keep-going`) changes the model before scripting and proposes the next change."""
     __tracebackhide__ = True  # noqa: F841 - pdb++ (and pytest) leave this frame out of stacks
     progress(phase="importing torch")
     try:
@@ -104,13 +106,14 @@ def record(scenario: Scenario, output: Optional[str] = None, backend: str = "aut
                            f"{type(exc).__name__}: {exc}") from None
     with caller_state_kept(torch):
         return _record(torch, scenario, output, backend, save_scripted, sink,
-                       observer or RunObserver(), progress, interactive, replace_last)
+                       observer or RunObserver(), progress, interactive, replace_last,
+                       keep_going)
 
 
 def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
             save_scripted: Optional[str], sink: Optional[Callable[[Any], None]],
             observer: RunObserver, progress: Progress, interactive: bool,
-            replace_last: bool) -> RunResult:
+            replace_last: bool, keep_going: Any = None) -> RunResult:
     __tracebackhide__ = True  # noqa: F841
     from . import model_loader, torch_values
 
@@ -170,6 +173,8 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
             tracer.start()
             try:
                 model = factory(*scenario.model.args, **scenario.model.kwargs)
+                if keep_going is not None:
+                    keep_going.apply(model)  # the changes of the rounds before this one
                 torch_values.name_model(encoder, model)
                 phase = "script"
                 progress(phase="scripting the model")
@@ -181,6 +186,8 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
                     error = exc
             finally:
                 tracer.stop()
+            if keep_going is not None and keep_going.problem:
+                raise HarnessError(keep_going.problem)
             if engine.failure is not None and stopped_by is None:
                 raise _recording_failed(engine.failure, output)
             reason = observer.stop_reason()
@@ -194,6 +201,8 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
             end.diagnosis = diagnose.diagnose(error, phase, run_probes, builders, encoder,
                                               diagnose.StopNotes.read(output), scenario, model)
             observer.on_failure(error, end.diagnosis)
+            if keep_going is not None:
+                keep_going.after_failure(end.diagnosis, model, error, progress)
         for name, value in observer.end_fields().items():
             setattr(end, name, value)
         emit(end)

@@ -73,13 +73,18 @@ def diagnosis_lines(diagnosis: Optional[Diagnosis], style: Style) -> List[str]:
             ("hook", diagnosis.hook), ("construct", diagnosis.construct),
             ("reason", diagnosis.reason), ("where", diagnosis.where),
             ("shown at", " ".join(f"#{i}" for i in diagnosis.stops) or None),
-            ("fix", diagnosis.fix)]
+            ("fix", diagnosis.fix), ("checked", _checked(diagnosis.checked))]
     for label, text in rows:
         if text:
             lines.append(f"  {label + ':':<10} {safe_line(str(text))}")
     if diagnosis.advice:
         lines.append(style.dim(f"  {safe_line(diagnosis.advice)}"))
     return lines
+
+
+def _checked(text: Optional[str]) -> Optional[str]:
+    """The check of `run --keep-going`, without its own label (the row has it)."""
+    return text[len("checked: "):] if text and text.startswith("checked: ") else text
 
 
 def module_classes(stops: List[Stop]) -> Dict[Optional[str], str]:
