@@ -19,12 +19,15 @@ import dataclasses
 import json
 import os
 from dataclasses import dataclass
-from typing import Callable, List, Optional
+from typing import TYPE_CHECKING, Callable, List, Optional
 
-from .errors import ExitCode, HarnessError
+from .errors import HarnessError
 from .job import Job
 from .records import Diagnosis, End
 from .text import counted
+
+if TYPE_CHECKING:
+    from .recording.launch import Recording
 
 MAX_ROUNDS = 20  # a model with more failures than this is stopped, and the output says so
 
@@ -42,7 +45,7 @@ def round_output(first: str, number: int) -> str:
 @dataclass
 class Round:
     number: int
-    recording: "object"  # launch.Recording
+    recording: "Recording"
     path: Optional[str]  # its snapshot (None if it never got to write one)
     end: Optional[End] = None  # its end record, when it finished
     change: Optional[dict] = None  # the change its failure proposed, made in the next round
@@ -57,15 +60,15 @@ class Round:
     def problem(self) -> Optional[str]:
         """Why this round has no end record (it died, or refused its job), or None."""
         rec = self.recording
-        if self.end is not None or rec.signals:  # type: ignore[attr-defined]
+        if self.end is not None or rec.signals:
             return None
-        lines = [line for line in rec.stderr.splitlines() if line.strip()]  # type: ignore
+        lines = [line for line in rec.stderr.splitlines() if line.strip()]
         if lines:
             return lines[-1].replace("harness: error: ", "", 1)
         try:
-            return str(rec.died())  # type: ignore[attr-defined]
+            return str(rec.died())
         except Exception:  # pragma: no cover - died() only describes
-            return f"the recording process exited with code {rec.code}"  # type: ignore
+            return f"the recording process exited with code {rec.code}"
 
 
 Announce = Callable[[str], None]
@@ -145,7 +148,7 @@ def check_line(current: Round, following: Round) -> str:
     after = following.end
     if after is None:
         why = "it was stopped" if following.recording.signals else \
-            (following.problem or "it did not finish")  # type: ignore[attr-defined]
+            (following.problem or "it did not finish")
         return f"no check possible: the next round did not finish ({why})"
     if after.outcome == "ok" or (after.diagnosis is not None and before is not None
                                  and place(after.diagnosis) != place(before)):
@@ -210,8 +213,8 @@ def report_lines(rounds: List[Round], model_file: Optional[str], style) -> List[
         if changes:
             lines.append(f"the {counted(len(changes), 'change')} made before it:")
     else:
-        why = "it was stopped" if last.recording.signals else last.problem  # type: ignore
-        lines.append(style.yellow(f"round {last.number} did not finish: {why}"))
+        stopped = "it was stopped" if last.recording.signals else last.problem
+        lines.append(style.yellow(f"round {last.number} did not finish: {stopped}"))
     lines.extend(f"  - {text}" for text in changes)
     lines.append("the changes were made to the model in the recording processes only; your "
                  f"files are unchanged{f' ({model_file})' if model_file else ''}")
@@ -222,9 +225,9 @@ def exit_code(rounds: List[Round]) -> int:
     """The first round's: the model as written. A later round stopped by a signal stops the
     run as that signal says."""
     for current in rounds[1:]:
-        if current.recording.signals:  # type: ignore[attr-defined]
-            return current.recording.exit_code()  # type: ignore[attr-defined]
-    return rounds[0].recording.exit_code()  # type: ignore[attr-defined]
+        if current.recording.signals:
+            return current.recording.exit_code()
+    return rounds[0].recording.exit_code()
 
 
 def outcome_line(rounds: List[Round]) -> str:

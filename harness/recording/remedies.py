@@ -220,7 +220,8 @@ def _name(value: Any) -> _Named:
             return element
         if element[0] is None:
             return "a list of None only does not show its element type"
-        return (f"List[{element[0]}]", typing.List[element[1]] if element[1] else None)
+        listed = typing.List[element[1]] if element[1] else None  # type: ignore[valid-type]
+        return (f"List[{element[0]}]", listed)
     if type(value) is dict:
         keys = _merge([_name(k) for k in value])
         values = _merge([_name(v) for v in value.values()])
@@ -229,8 +230,9 @@ def _name(value: Any) -> _Named:
                 return part
         if keys[0] is None or values[0] is None:
             return "a dict with None keys or values only does not show its types"
-        return (f"Dict[{keys[0]}, {values[0]}]",
-                typing.Dict[keys[1], values[1]] if keys[1] and values[1] else None)
+        mapped = (typing.Dict[keys[1], values[1]]  # type: ignore[valid-type]
+                  if keys[1] and values[1] else None)
+        return (f"Dict[{keys[0]}, {values[0]}]", mapped)
     return (f"a {type(value).__module__}.{type(value).__qualname__} has no TorchScript type "
             "the harness can name")
 
@@ -326,12 +328,12 @@ def _cls_name(module: Any) -> str:
 
 def _attribute_change(diagnosis: Diagnosis, module: Any, attribute: str, error_text: str
                       ) -> Tuple[Optional[Change], str]:
-    base = dict(module=diagnosis.module, module_class=_cls_name(module), name=attribute)
+    base: Dict[str, Any] = dict(module=diagnosis.module or "", module_class=_cls_name(module), name=attribute)
     value = module.__dict__.get(attribute, getattr(module, attribute, None))
     if _is_module_sequence(value):
-        return Change(kind="module-list", **base), ""
+        return Change("module-list", **base), ""
     if _inferring(error_text) == attribute:
-        return Change(kind="ignore-attribute", **base), ""
+        return Change("ignore-attribute", **base), ""
     if diagnosis.kind == "function-attribute":
         return None, (f"the function in attribute {attribute} does not compile, and a scripted "
                       "method calls it: leaving it out or marking it @torch.jit.ignore at run "
@@ -341,7 +343,7 @@ def _attribute_change(diagnosis: Diagnosis, module: Any, attribute: str, error_t
         return _property_change(diagnosis, module, attribute)
     named = name_type(value)
     if named.text:
-        return Change(kind="annotate-attribute", type=named.text, **base), ""
+        return Change("annotate-attribute", type=named.text, **base), ""
     return None, f"the harness cannot name the type of {attribute}: {named.why_not}"
 
 
