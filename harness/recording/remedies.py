@@ -328,7 +328,8 @@ def _cls_name(module: Any) -> str:
 
 def _attribute_change(diagnosis: Diagnosis, module: Any, attribute: str, error_text: str
                       ) -> Tuple[Optional[Change], str]:
-    base: Dict[str, Any] = dict(module=diagnosis.module or "", module_class=_cls_name(module), name=attribute)
+    base: Dict[str, Any] = dict(module=diagnosis.module or "", module_class=_cls_name(module),
+                                name=attribute)
     value = module.__dict__.get(attribute, getattr(module, attribute, None))
     if _is_module_sequence(value):
         return Change("module-list", **base), ""
