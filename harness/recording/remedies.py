@@ -265,20 +265,21 @@ def _merge(items: List[_Named]) -> _Named:
 
 
 # -- choosing a change ------------------------------------------------------------------------
-def choose(diagnosis: Diagnosis, model: Any, error_text: str,
+def choose(diagnosis: Diagnosis, model: Any, error: BaseException,
            applied: Sequence[dict]) -> Tuple[Optional[Change], str]:
     """The change that should get scripting past this failure, or None and why not."""
-    change, why_not = _choose(diagnosis, model, error_text)
+    change, why_not = _choose(diagnosis, model, error)
     if change is not None and change.to_json() in list(applied):
         return None, (f"{change.describe()} was already made in an earlier round, and "
                       "scripting still fails here")
     return change, why_not
 
 
-def _choose(diagnosis: Diagnosis, model: Any, error_text: str
+def _choose(diagnosis: Diagnosis, model: Any, error: BaseException
             ) -> Tuple[Optional[Change], str]:
     import torch
 
+    error_text = str(error)
     if not isinstance(model, torch.nn.Module):
         return None, "the model was never built, so there is nothing to change"
     if diagnosis.module is None:
@@ -293,11 +294,12 @@ def _choose(diagnosis: Diagnosis, model: Any, error_text: str
         return _hook_change(diagnosis, module)
     if diagnosis.property:
         return _property_change(diagnosis, module, diagnosis.property)
-    attribute = diagnosis.attribute or _inferring(error_text)
+    inferring = _inferring(error, error_text)
+    attribute = diagnosis.attribute or inferring
     if attribute is not None and kind != "missing-attribute":
-        return _attribute_change(diagnosis, module, attribute, error_text)
+        return _attribute_change(diagnosis, module, attribute, inferring)
     if kind in _IN_A_METHOD or kind == "property":
-        return _method_change(diagnosis, model, module, error_text)
+        return _method_change(diagnosis, model, module, error)
     if kind == "missing-attribute":
         return None, (f"{path_label(diagnosis.module)} has no attribute {attribute} for "
                       "TorchScript: only the model's code can give it one")
@@ -314,9 +316,19 @@ _NOT_AT_RUN_TIME = {
 }
 
 
-def _inferring(error_text: str) -> Optional[str]:
-    """torch's "Error inferring type for NAME:": an annotation or value torch could not read,
-    whether or not a method uses it."""
+def _inferring(error: BaseException, error_text: str) -> Optional[str]:
+    """The attribute whose type torch was inferring when the error left (its `infer_type`
+    was on the traceback; or its message "Error inferring type for NAME:"): an annotation or
+    value torch could not read, whether or not a method uses it."""
+    tb = error.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_name == "infer_type" and code.co_filename.replace("\\", "/").endswith(
+                "torch/jit/_recursive.py"):
+            name = tb.tb_frame.f_locals.get("name")
+            if isinstance(name, str):
+                return name
+        tb = tb.tb_next
     match = _INFERRING.search(error_text)
     return match.group(1) if match else None
 
@@ -326,14 +338,14 @@ def _cls_name(module: Any) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _attribute_change(diagnosis: Diagnosis, module: Any, attribute: str, error_text: str
-                      ) -> Tuple[Optional[Change], str]:
+def _attribute_change(diagnosis: Diagnosis, module: Any, attribute: str,
+                      inferring: Optional[str]) -> Tuple[Optional[Change], str]:
     base: Dict[str, Any] = dict(module=diagnosis.module or "", module_class=_cls_name(module),
                                 name=attribute)
     value = module.__dict__.get(attribute, getattr(module, attribute, None))
     if _is_module_sequence(value):
         return Change("module-list", **base), ""
-    if _inferring(error_text) == attribute:
+    if inferring == attribute:
         return Change("ignore-attribute", **base), ""
     if diagnosis.kind == "function-attribute":
         return None, (f"the function in attribute {attribute} does not compile, and a scripted "
@@ -374,9 +386,9 @@ def _hook_change(diagnosis: Diagnosis, module: Any) -> Tuple[Optional[Change], s
                   what=_hook_label(hook)), ""
 
 
-def _method_change(diagnosis: Diagnosis, model: Any, module: Any, error_text: str
+def _method_change(diagnosis: Diagnosis, model: Any, module: Any, error: BaseException
                    ) -> Tuple[Optional[Change], str]:
-    found = _failing_code(diagnosis, model, module, error_text)
+    found = _failing_code(diagnosis, model, module, str(error))
     if found is None:
         return None, ("the diagnosis names no method, and no method or property of the "
                       "model's modules holds the line torch points at")
@@ -536,7 +548,7 @@ class KeepGoing:
     def after_failure(self, diagnosis: Diagnosis, model: Any, error: BaseException,
                       progress: Callable[..., None]) -> None:
         try:
-            change, why_not = choose(diagnosis, model, str(error), self.changes)
+            change, why_not = choose(diagnosis, model, error, self.changes)
         except Exception as exc:  # a bug of ours must not pass for the model's failure
             change, why_not = None, f"the harness failed choosing a change ({exc!r})"
         if change is None:
