@@ -324,7 +324,8 @@ def run_keep_going(job: Job, args: argparse.Namespace) -> int:
     first = rounds[0]
     if first.end is None or first.end.outcome != "error":
         return keep_going.exit_code(rounds)  # it scripted (or stopped): as without the flag
-    print("\n".join(keep_going.report_lines(rounds, job.scenario.model.file, style)))
+    print("\n".join(keep_going.report_lines(rounds, job.scenario.model.file, style,
+                                             job.save_scripted)))
     print(style.red(keep_going.outcome_line(rounds)))
     return keep_going.exit_code(rounds)
 

@@ -188,7 +188,8 @@ def write_checked(path: str, checked: str) -> None:
 
 
 # -- what the terminal shows --------------------------------------------------------------------
-def report_lines(rounds: List[Round], model_file: Optional[str], style) -> List[str]:
+def report_lines(rounds: List[Round], model_file: Optional[str], style,
+                 save_scripted: Optional[str] = None) -> List[str]:
     """Every failure with its diagnosis and its check, the round that ended it, and what was
     (not) changed."""
     from .show.run_report import diagnosis_lines
@@ -216,6 +217,9 @@ def report_lines(rounds: List[Round], model_file: Optional[str], style) -> List[
         stopped = "it was stopped" if last.recording.signals else last.problem
         lines.append(style.yellow(f"round {last.number} did not finish: {stopped}"))
     lines.extend(f"  - {text}" for text in changes)
+    if save_scripted and last.end is not None and last.end.outcome == "ok":
+        lines.append(f"the scripted module of round {last.number} (with the changes) is saved "
+                     f"to {save_scripted}")
     lines.append("the changes were made to the model in the recording processes only; your "
                  f"files are unchanged{f' ({model_file})' if model_file else ''}")
     return lines
