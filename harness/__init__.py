@@ -6,13 +6,13 @@ every stop into a snapshot file (JSON Lines) that can be replayed and diffed wit
 """
 __version__ = "0.2.0"
 
-__all__ = ["run", "load", "diff", "__version__"]
+__all__ = ["run", "run_keep_going", "load", "diff", "__version__"]
 
 
 def __getattr__(name):
     # The API is imported when first used: importing the package (as the command line does
     # first thing) stays nearly free, and never imports torch (recording happens in a child).
-    if name in ("run", "load", "diff"):
+    if name in ("run", "run_keep_going", "load", "diff"):
         from . import api
 
         return getattr(api, name)

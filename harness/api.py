@@ -16,7 +16,7 @@ import dataclasses
 import os
 import shutil
 import tempfile
-from typing import Optional, Union
+from typing import List, Optional, Union
 
 from . import compare, scenario as scenario_mod, snapshot
 from .errors import HarnessError
@@ -96,6 +96,29 @@ def _record(scenario: Scenario, output: str, backend: str, in_process: bool,
     raise recording.died()
 
 
+def run_keep_going(source: ScenarioLike, output: Optional[str] = None, backend: str = "auto",
+                   python: Optional[str] = None, base_dir: Optional[str] = None
+                   ) -> List[Snapshot]:
+    """`harness run --keep-going`: record, and after each failure record again with a change
+    that should get past it (in memory, never in the model's files), until the model scripts
+    or no change applies. One snapshot a round, in order; each failure's
+    `snap.diagnosis.checked` says whether its change got scripting past it. The first is
+    what `run` gives: the model as written."""
+    from .keep_going import run_rounds
+
+    scenario = load_scenario(source, base_dir)
+    if output is None:
+        output = os.path.join(tempfile.mkdtemp(prefix="harness-"), f"{scenario.name}.jsonl")
+    job = Job(scenario=scenario, output=output, backend=backend, quiet=True, color=False)
+    job.check_outputs()
+    rounds = run_rounds(job, python, capture=True)
+    if any(r.recording.signals for r in rounds):
+        raise KeyboardInterrupt
+    if rounds[0].end is None:
+        raise HarnessError(rounds[0].problem or "the recording did not finish")
+    return [snapshot.read(r.path) for r in rounds if r.end is not None and r.path]
+
+
 def load(path: Union[str, "os.PathLike[str]"]) -> Snapshot:
     """Read a snapshot file (no code from it runs; no torch needed)."""
     return snapshot.read(os.fspath(path))
@@ -112,4 +135,5 @@ def diff(a: Union[Snapshot, str], b: Union[Snapshot, str], contents: bool = True
                          for f in dataclasses.fields(report)})
 
 
-__all__ = ["run", "load", "diff", "load_scenario", "Snapshot", "DiffReport"]
+__all__ = ["run", "run_keep_going", "load", "diff", "load_scenario", "Snapshot",
+           "DiffReport"]

@@ -214,3 +214,21 @@ def test_the_last_round_scripts_what_the_changes_made_by_hand_script(three_fault
     by_hand = info("script", f"{fixed}:ThreeFaults")
     assert info("load", str(saved)) == by_hand
     assert by_hand["modules"][""]["type"] == "__torch__.faulty.ThreeFaults"
+
+
+def test_the_api_gives_one_snapshot_a_round(tmp_path):
+    import harness
+
+    path = model_file(tmp_path / "model")
+    snaps = harness.run_keep_going({"version": 1, "name": "helper",
+                                    "model": {"factory": f"{path}:WithHelper"},
+                                    "breakpoints": [{"function": "torch.jit._recursive."
+                                                                 "create_script_module",
+                                                     "at": "enter"}]},
+                                   output=str(tmp_path / "h.jsonl"))
+    assert [s.outcome for s in snaps] == ["error", "ok"]
+    assert [s.path for s in snaps] == [str(tmp_path / "h.jsonl"),
+                                       str(tmp_path / "h.round2.jsonl")]
+    assert snaps[0].diagnosis.checked == (
+        "checked: with Helper.describe marked @torch.jit.unused (module helper; it raises if "
+        "called), scripting gets past this")
