@@ -202,7 +202,7 @@ def report_lines(rounds: List[Round], model_file: Optional[str], style,
         diagnosis = current.diagnosis
         lines.append(style.bold(f"failure {n} (round {current.number}):"))
         lines.extend(diagnosis_lines(diagnosis, style)[1:])
-        lines.append(f"  {'snapshot:':<10} {current.path}")
+        lines.append(f"  {'snapshot:':<10} {_shown(current.path)}")
     changes = [r.change_text for r in rounds if r.change is not None and r is not last]
     if last.end is not None and last.end.outcome == "ok":
         lines.append(style.green(f"round {last.number}: the model scripts with "
@@ -223,6 +223,14 @@ def report_lines(rounds: List[Round], model_file: Optional[str], style,
     lines.append("the changes were made to the model in the recording processes only; your "
                  f"files are unchanged{f' ({model_file})' if model_file else ''}")
     return lines
+
+
+def _shown(path: Optional[str]) -> str:
+    """A path as the user gave it: relative to the current folder when inside it."""
+    if not path:
+        return "-"
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
 
 
 def exit_code(rounds: List[Round]) -> int:
