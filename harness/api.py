@@ -103,12 +103,23 @@ def run_keep_going(source: ScenarioLike, output: Optional[str] = None, backend: 
     that should get past it (in memory, never in the model's files), until the model scripts
     or no change applies. One snapshot a round, in order; each failure's
     `snap.diagnosis.checked` says whether its change got scripting past it. The first is
-    what `run` gives: the model as written."""
+    what `run` gives: the model as written. output: round 1's path (later rounds beside it,
+    `NAME.round2.jsonl`); by default none is kept, as with `run`."""
+    scenario = load_scenario(source, base_dir)
+    if output is not None:
+        return _keep_going(scenario, output, backend, python, keep=True)
+    folder = tempfile.mkdtemp(prefix="harness-")
+    try:
+        return _keep_going(scenario, os.path.join(folder, f"{scenario.name}.jsonl"), backend,
+                           python, keep=False)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _keep_going(scenario: Scenario, output: str, backend: str, python: Optional[str],
+                keep: bool) -> List[Snapshot]:
     from .keep_going import run_rounds
 
-    scenario = load_scenario(source, base_dir)
-    if output is None:
-        output = os.path.join(tempfile.mkdtemp(prefix="harness-"), f"{scenario.name}.jsonl")
     job = Job(scenario=scenario, output=output, backend=backend, quiet=True, color=False)
     job.check_outputs()
     rounds = run_rounds(job, python, capture=True)
@@ -116,7 +127,15 @@ def run_keep_going(source: ScenarioLike, output: Optional[str] = None, backend: 
         raise KeyboardInterrupt
     if rounds[0].end is None:
         raise HarnessError(rounds[0].problem or "the recording did not finish")
-    return [snapshot.read(r.path) for r in rounds if r.end is not None and r.path]
+    paths = [r.path for r in rounds if r.end is not None and r.path]
+    if keep:
+        return [snapshot.read(path) for path in paths]
+    snaps = []
+    for number, path in enumerate(paths, 1):
+        with open(path, "rb") as f:
+            snaps.append(snapshot.parse(f.read().splitlines(), path=f"<harness.run_keep_going("
+                                        f"{scenario.name}) round {number}: not kept>"))
+    return snaps
 
 
 def load(path: Union[str, "os.PathLike[str]"]) -> Snapshot:
