@@ -406,30 +406,57 @@ def _method_change(diagnosis: Diagnosis, model: Any, module: Any, error: BaseExc
 
 def _failing_code(diagnosis: Diagnosis, model: Any, module: Any, error_text: str
                   ) -> Optional[Tuple[str, Any, str, bool]]:
-    """(module path, module, name, is a property) of the model's code that failed: the method
-    the diagnosis names, if the model's own classes define it; else the method or property
-    holding a line torch marked (the diagnosis's `where`, then each place torch's message
-    names, innermost first: a torch method such as `parameters` fails because the model's
-    code calls it), looked for in the diagnosed module first, then in every module."""
-    if diagnosis.method and not _torch_owned(type(module), diagnosis.method):
-        static = inspect.getattr_static(type(module), diagnosis.method, None)
-        if isinstance(static, property):
-            return diagnosis.module or "", module, diagnosis.method, True
-        if inspect.isfunction(static):
-            return diagnosis.module or "", module, diagnosis.method, False
-    if diagnosis.method:  # torch's own method, reached from one of the model's: which one?
-        callers = _callers(type(module), diagnosis.method)
-        if len(callers) == 1:
-            return (diagnosis.module or "", module) + callers[0]
+    """(module path, module, name, is a property) of the model's code that failed, looked for
+    in the diagnosed module first, then in every module of the model:
+    1. the function the diagnosis names (`Helper.describe`, called from the method being
+       compiled), when it is a method or property of one of the model's classes;
+    2. the method the diagnosis names, when the model's own classes define it;
+    3. the method or property holding a line torch marked (the diagnosis's `where`, then each
+       place torch's message names, innermost first);
+    4. a torch method that failed (`nn.Module.parameters`: a generator) reached from the
+       model's code: the one method or property of the module's class that calls it."""
+    path = diagnosis.module or ""
+    candidates = [(path, module)] + [
+        (p, m) for p, m in model.named_modules(remove_duplicate=False) if m is not module]
+    if diagnosis.function and "." in diagnosis.function:
+        owner, _, name = diagnosis.function.rpartition(".")
+        for where, candidate in candidates:
+            qualname = type(candidate).__qualname__
+            if qualname == owner or qualname.endswith("." + owner):
+                found = _own_code(candidate, name)
+                if found is not None:
+                    return where, candidate, name, found
+    if diagnosis.method:
+        found = _own_code(module, diagnosis.method)
+        if found is not None:
+            return path, module, diagnosis.method, found
     places = ([_where(diagnosis)] if _where(diagnosis) else []) + [
         (file, int(line)) for file, line in _FILE_LINE.findall(error_text)]
-    candidates = [(diagnosis.module or "", module)] + [
-        (p, m) for p, m in model.named_modules(remove_duplicate=False) if m is not module]
     for file, line in places:
-        for path, candidate in candidates:
-            found = _code_at(type(candidate), file, line)
-            if found is not None:
-                return path, candidate, found[0], found[1]
+        for where, candidate in candidates:
+            code = _code_at(type(candidate), file, line)
+            if code is not None:
+                return where, candidate, code[0], code[1]
+    torch_names = [diagnosis.method] if diagnosis.method else []
+    torch_names += [code[0] for code in (_code_at(type(module), file, line, torch_too=True)
+                                         for file, line in places) if code is not None]
+    for name in torch_names:
+        callers = _callers(type(module), name)
+        if len(callers) == 1:
+            return (path, module) + callers[0]
+    return None
+
+
+def _own_code(module: Any, name: str) -> Optional[bool]:
+    """Whether `name` is a property (True) or a method (False) of the module's class that the
+    model defines (not torch: nn.Module's own methods are never changed); None if neither."""
+    if _torch_owned(type(module), name):
+        return None
+    static = inspect.getattr_static(type(module), name, None)
+    if isinstance(static, property):
+        return True
+    if inspect.isfunction(static):
+        return False
     return None
 
 
@@ -466,11 +493,12 @@ def _where(diagnosis: Diagnosis) -> Optional[Tuple[str, int]]:
     return (match.group(1), int(match.group(2))) if match else None
 
 
-def _code_at(cls: type, file: str, line: int) -> Optional[Tuple[str, bool]]:
-    """The method or property of the class (or a base of it, torch's own left out) whose
-    code holds file:line; `file` may be relative (as snapshots write paths)."""
+def _code_at(cls: type, file: str, line: int, torch_too: bool = False
+             ) -> Optional[Tuple[str, bool]]:
+    """The method or property of the class (or a base of it; torch's own only `torch_too`)
+    whose code holds file:line; `file` may be relative (as snapshots write paths)."""
     for klass in cls.__mro__:
-        if klass.__module__.split(".")[0] == "torch":
+        if klass.__module__.split(".")[0] == "torch" and not torch_too:
             continue
         for name, value in vars(klass).items():
             is_property = isinstance(value, property)

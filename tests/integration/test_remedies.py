@@ -51,8 +51,13 @@ def test_a_failing_property_is_left_out_through_jit_unused_properties(torch):
     change = chosen(diagnosis("method-compile", "block", method="parameters"), Net(), error)
     assert change.kind == "unused-property" and change.name == "count"
     assert change.describe() == "count listed in Block.__jit_unused_properties__ (module block)"
-    # and as the new diagnosis names it
+    # as the new diagnosis names it: the property; or the construct and torch's line only
     assert chosen(diagnosis("property", "block", property="count"), Net(), error) == change
+    code = torch.nn.Module.parameters.__code__
+    yield_line = max(n for _, _, n in code.co_lines() if n is not None)
+    where = f"torch/nn/modules/module.py:{yield_line}"
+    assert chosen(diagnosis("unsupported-syntax", "block", where=where,
+                            construct="a yield (a generator)"), Net(), error) == change
     model = Net()
     change.apply(model)
     scripted = torch.jit.script(model)
@@ -149,6 +154,10 @@ def test_a_method_in_a_submodule_is_marked_unused_and_raises_only_if_called(torc
     assert (change.kind, change.module, change.name) == ("unused-method", "helper", "describe")
     assert change.describe() == ("Helper.describe marked @torch.jit.unused (module helper; "
                                  "it raises if called)")
+    # the new diagnosis names the method being compiled and the function that fails in it:
+    # the function is what is changed (marking `summary` would hide what else fails there)
+    assert chosen(diagnosis("unsupported-syntax", method="summary",
+                            function="Helper.describe"), model, error) == change
     model = Net()
     change.apply(model)
     scripted = torch.jit.script(model)
