@@ -104,7 +104,7 @@ def run_keep_going(source: ScenarioLike, output: Optional[str] = None, backend: 
     or no change applies. One snapshot a round, in order; each failure's
     `snap.diagnosis.checked` says whether its change got scripting past it. The first is
     what `run` gives: the model as written. output: round 1's path (later rounds beside it,
-    `NAME.round2.jsonl`); by default none is kept, as with `run`."""
+    `NAME-round-2.jsonl`); by default none is kept, as with `run`."""
     scenario = load_scenario(source, base_dir)
     if output is not None:
         return _keep_going(scenario, output, backend, python, keep=True)

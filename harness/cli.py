@@ -302,7 +302,8 @@ def _next_step(scenario: str) -> str:
     """After a run kept in snapshots/<scenario>/: how to compare it, without paths."""
     from . import runs
 
-    kept = runs.list_runs(runs.scenario_folder(scenario))
+    kept = [r for r in runs.list_runs(runs.scenario_folder(scenario))
+            if "round" not in r.name.tags]  # run --keep-going's later rounds are its parts
     full = runs.full_runs(kept)
     if len(full) >= 2:
         return (f"runs kept: {len(kept)} (harness runs {scenario}); compare the last two: "
@@ -322,11 +323,13 @@ def run_keep_going(job: Job, args: argparse.Namespace) -> int:
     rounds = keep_going.run_rounds(job, announce=lambda text: print(style.dim(text),
                                                                     flush=True))
     first = rounds[0]
-    if first.end is None or first.end.outcome != "error":
-        return keep_going.exit_code(rounds)  # it scripted (or stopped): as without the flag
-    print("\n".join(keep_going.report_lines(rounds, job.scenario.model.file, style,
-                                             job.save_scripted)))
-    print(style.red(keep_going.outcome_line(rounds)))
+    if first.end is not None and first.end.outcome == "error":
+        print("\n".join(keep_going.report_lines(rounds, job.scenario.model.file, style,
+                                                 job.save_scripted)))
+        print(style.red(keep_going.outcome_line(rounds)))
+    # else it scripted (or was stopped): all is as without the flag
+    if not args.output and not args.quiet and first.recording.recorded:
+        print(_next_step(job.scenario.name))
     return keep_going.exit_code(rounds)
 
 

@@ -33,13 +33,13 @@ MAX_ROUNDS = 20  # a model with more failures than this is stopped, and the outp
 
 
 def round_output(first: str, number: int) -> str:
-    """Where round `number` writes its snapshot: round 1 where the run was told (or the
-    default), each later one beside it, `NAME.round2.jsonl`, ... The one place that names
-    them."""
-    if number == 1:
-        return first
-    stem, ext = os.path.splitext(first)
-    return f"{stem}.round{number}{ext or '.jsonl'}"
+    """Where round `number` writes its snapshot: round 1 where the run was told (or the next
+    run of the scenario), each later one beside it with a tag,
+    `003-torch-2.13.0+cpu-round-2.jsonl` (`out-round-2.jsonl` for `-o out.jsonl`). The one
+    place that names them; the runs layout (`runs.with_tag`) spells the tag."""
+    from .runs import with_tag
+
+    return first if number == 1 else with_tag(first, f"round-{number}")
 
 
 @dataclass

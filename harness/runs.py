@@ -108,8 +108,9 @@ def scenarios_with_runs(root: str) -> List[str]:
 
 
 def full_runs(runs: List[Run]) -> List[Run]:
-    """The runs that recorded every stop: interactive ones record only what was asked."""
-    return [r for r in runs if not r.name.interactive]
+    """The runs that recorded every stop of the model as written: interactive ones record only
+    what was asked, and `run --keep-going`'s later rounds (tagged `round-N`) a changed model."""
+    return [r for r in runs if not r.name.interactive and "round" not in r.name.tags]
 
 
 # -- finding a scenario's runs without typing paths ---------------------------------------------

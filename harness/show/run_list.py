@@ -23,7 +23,8 @@ def run_lines(scenario: str, folder: str, runs: List[Run], style: Style) -> List
         summary = run.summary()
         stops = counted(summary.stops, "stop") if summary.stops is not None else "-"
         rows.append((run.label, os.path.basename(run.path),
-                     "interactive" if run.name.interactive else "full",
+                     "interactive" if run.name.interactive else
+                     "keep-going round" if "round" in run.name.tags else "full",
                      f"torch {run.name.torch}", stops, summary))
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     for *cells, summary in rows:

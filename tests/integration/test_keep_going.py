@@ -147,11 +147,11 @@ def test_every_failure_is_listed_in_one_run_each_with_its_check(three_faults):
     assert path.read_bytes() == before  # never touched
 
     # each round's snapshot exists under the name the output gives, and reads
-    names = ["three.jsonl", "three.round2.jsonl", "three.round3.jsonl", "three.round4.jsonl"]
+    names = ["three.jsonl", "three-round-2.jsonl", "three-round-3.jsonl", "three-round-4.jsonl"]
     assert sorted(os.listdir(out.parent)) == sorted(names)
     snaps = [snapshot.read(str(out.parent / name)) for name in names]
     for name in names:
-        assert str(out.parent / name) in text or name == "three.round4.jsonl"
+        assert str(out.parent / name) in text or name == "three-round-4.jsonl"
     assert [s.outcome for s in snaps] == ["error", "error", "error", "ok"]
     assert [s.diagnosis.checked for s in snaps[:3]] == [c.replace("checked:   ", "checked: ")
                                                         for c in checks]
@@ -166,7 +166,7 @@ def test_a_method_that_is_not_forward_is_marked_unused(tmp_path):
     assert ("checked:   with Helper.describe marked @torch.jit.unused (module helper; it raises "
             "if called), scripting gets past this") in proc.stdout
     assert "1 failure in 2 rounds" in proc.stdout
-    assert snapshot.read(str(tmp_path / "helper.round2.jsonl")).outcome == "ok"
+    assert snapshot.read(str(tmp_path / "helper-round-2.jsonl")).outcome == "ok"
 
 
 def test_a_failure_no_change_applies_to_stops_after_one_round_and_says_why(tmp_path):
@@ -228,7 +228,7 @@ def test_the_api_gives_one_snapshot_a_round(tmp_path):
                                    output=str(tmp_path / "h.jsonl"))
     assert [s.outcome for s in snaps] == ["error", "ok"]
     assert [s.path for s in snaps] == [str(tmp_path / "h.jsonl"),
-                                       str(tmp_path / "h.round2.jsonl")]
+                                       str(tmp_path / "h-round-2.jsonl")]
     assert snaps[0].diagnosis.checked == (
         "checked: with Helper.describe marked @torch.jit.unused (module helper; it raises if "
         "called), scripting gets past this")
