@@ -159,13 +159,14 @@ def check_line(current: Round, following: Round) -> str:
 
 
 def place(diagnosis: Diagnosis) -> tuple:
-    """What a failure is about: its module and the thing to edit there. Two rounds failing at
-    one place means the change did not get past it."""
-    thing = (diagnosis.attribute or diagnosis.property or diagnosis.method
-             or diagnosis.function or diagnosis.hook)
-    if thing is None or diagnosis.kind == "hook":
-        return (diagnosis.module, diagnosis.kind, thing, diagnosis.reason)
-    return (diagnosis.module, thing)
+    """What a failure is about: its module and each thing to edit there (a function and the
+    method compiling it both count). Two rounds failing at one place means the change did not
+    get past it; a hook is told apart by torch's reason, which names its line."""
+    things = (diagnosis.attribute, diagnosis.property, diagnosis.function, diagnosis.method,
+              diagnosis.hook)
+    if diagnosis.kind == "hook" or not any(things):
+        return (diagnosis.module, diagnosis.kind) + things + (diagnosis.reason,)
+    return (diagnosis.module,) + things
 
 
 def write_checked(path: str, checked: str) -> None:
