@@ -97,7 +97,7 @@ def run_rounds(job: Job, python: Optional[str] = None, capture: bool = False,
         output = round_output(rounds[0].path or "", current.number + 1)
         next_job = dataclasses.replace(job, keep_going=True, changes=tuple(changes),
                                        output=output, quiet=True, stops="none",
-                                       interactive=False)
+                                       interactive=False, force=False)
         next_job.check_outputs()
         announce(f"round {current.number + 1}: scripting again with "
                  f"{counted(len(changes), 'change')}, the last: {current.change_text}")
