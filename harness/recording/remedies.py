@@ -59,7 +59,8 @@ class Change:
             "unused-property": f"{self.name} listed in {cls}.__jit_unused_properties__ "
                                f"(module {where})",
             "unused-method": f"{cls}.{self.name} marked @torch.jit.unused (module {where}; "
-                             "it raises if called)",
+                             "it raises if called" + (", and calling the module calls it)"
+                                                      if self.name == "forward" else ")"),
             "remove-hook": f"the {self.name.replace('_', '-')} hook {self.what} of module "
                            f"{where} removed",
             "module-list": f"{where}.{self.name} wrapped in nn.ModuleList" if self.module else
