@@ -29,6 +29,7 @@ from typing import Any, Dict, IO, Iterator, List, Optional, Sequence, Tuple, Uni
 from . import records
 from .errors import HarnessError, SnapshotError
 from .records import End, Header, Record, RecordError, Source, Stop
+from .text import counted
 
 MAX_LINE_BYTES = 64 * 1024 * 1024  # a longer line is skipped unread
 MAX_PROBLEMS = 20  # problems kept word for word; the rest are counted
@@ -337,7 +338,7 @@ class Snapshot:
                 modules = {records.path_label(s.subject)
                            for s in (self.stops_of(function) if function else self.stops)}
                 hint = " (stops were made at " + (", ".join(sorted(modules)) or "none") + ")"
-            raise LookupError(f"{len(found)} stops match {what} in {self.path}"
+            raise LookupError(f"{counted(len(found), 'stop')} match {what} in {self.path}"
                               + (f" (#{', #'.join(str(s.index) for s in found[:10])})"
                                  if found else hint))
         return found[0]

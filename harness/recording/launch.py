@@ -26,6 +26,7 @@ from typing import Callable, Dict, Iterator, List, Optional
 
 from ..errors import ExitCode, RecorderDied
 from ..job import Job
+from ..text import counted
 
 HASHSEED = "0"
 ENTRY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "entry", "harness_recorder.py")
@@ -96,8 +97,8 @@ class Recording:
                    "outside the run)")
         where = f"while {self.phase}" if self.ready else "while starting"
         if self.snapshot and os.path.exists(self.snapshot):
-            kept = (f"; the snapshot keeps the {_count_stops(self.snapshot)} stops it reached: "
-                    f"{self.snapshot}")
+            kept = (f"; the snapshot keeps the {counted(_count_stops(self.snapshot), 'stop')} "
+                    f"it reached: {self.snapshot}")
         else:
             kept = "; no snapshot was written"
         return RecorderDied(f"the recording process ({self.python}) {how} {where}{kept}")

@@ -15,7 +15,7 @@ import types
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, List, Optional, Tuple
 
-from ..text import did_you_mean
+from ..text import counted, did_you_mean
 
 LOCALS = "<locals>"
 
@@ -154,13 +154,14 @@ def match_line(target: Target, fragment: str, occurrence: Optional[int]) -> int:
         if 1 <= occurrence <= len(matches):
             return matches[occurrence - 1][0]
         raise LookupError(f"occurrence {occurrence} asked, but {fragment!r} matches "
-                          f"{len(matches)} line(s) of {target.name}")
+                          f"{counted(len(matches), 'line')} of {target.name}")
     if len(matches) == 1:
         return matches[0][0]
     if not matches:
         raise LookupError(f"no line of {target.name} contains {fragment!r}")
     shown = "; ".join(f"line {n}: {text}" for n, text in matches[:6])
-    raise LookupError(f"{fragment!r} matches {len(matches)} lines of {target.name} ({shown}); "
+    raise LookupError(f"{fragment!r} matches {counted(len(matches), 'line')} of {target.name} "
+                      f"({shown}); "
                       "make the fragment longer or add `occurrence: N`")
 
 

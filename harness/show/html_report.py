@@ -105,6 +105,9 @@ function el(tag, attrs, ...kids) {
   }
   return node;
 }
+function counted(n, noun) {  // harness.text.counted: "1 stop", "2 stops"
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
 // A stop's address is `#stop-N`: links carry it, selecting a stop puts it in the address
 // bar, and a page opened at one (report.html#stop-16) selects that stop.
 function stopLink(index) {
@@ -125,7 +128,7 @@ function renderTop() {
   const h = data.header;
   $("title").textContent = "harness: " + h.scenario;
   $("meta").textContent = `torch ${h.torch} · Python ${h.python} · backend ${h.backend} · ` +
-    `${data.stops.length} stops · ${h.path}`;
+    `${counted(data.stops.length, "stop")} · ${h.path}`;
   const outcome = $("outcome");
   outcome.textContent = data.outcome.line;
   outcome.className = "outcome-" + data.outcome.kind;
@@ -164,7 +167,7 @@ function renderModules() {
     const box = el("details", {class: "module", "data-path": m.path});
     const marks = m.failed ? el("span", {class: "bad"}, ` ✗${m.failed}`) : null;
     box.append(el("summary", {}, m.label + "  ", el("span", {class: "cls"}, m.cls || ""),
-                  "  ", el("span", {class: "count"}, `${m.stops.length} stops`), marks));
+                  "  ", el("span", {class: "count"}, counted(m.stops.length, "stop")), marks));
     if (m.jit_type) box.append(el("div", {class: "dim mono"}, "type " + m.jit_type));
     const rows = Object.entries(m.attributes);
     if (rows.length) {
@@ -255,7 +258,7 @@ function applyFilter() {
     rows[n].classList.toggle("hidden", !ok);
     if (ok) shown++;
   });
-  $("shown").textContent = `${shown} of ${data.stops.length} stops`;
+  $("shown").textContent = `${shown} of ${counted(data.stops.length, "stop")}`;
 }
 
 // -- one stop -------------------------------------------------------------------------------

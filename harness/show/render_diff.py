@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import List
 
 from ..compare import DiffReport, StopRef
-from ..text import safe_line
+from ..text import counted, safe_line
 from .render import Style, short
 
 SHOWN_PER_GROUP = 12  # per function and kind; --format json has everything
@@ -74,16 +74,17 @@ def summary_line(report: DiffReport, label_a: str = "A", label_b: str = "B") -> 
     left_out = "" if report.contents else " (tensor contents left out)"
     if report.encoding:
         return (f"not comparable: value encodings {report.encoding[0]} and "
-                f"{report.encoding[1]}; {c['paired']} stops paired, {c['only_a']} only in "
-                f"{label_a}, {c['only_b']} only in {label_b}, {c['sources']} sources with "
-                "changed code")
+                f"{report.encoding[1]}; {counted(c['paired'], 'stop')} paired, {c['only_a']} "
+                f"only in {label_a}, {c['only_b']} only in {label_b}, "
+                f"{counted(c['sources'], 'source')} with changed code")
     if report.equal:
-        note = f" ({c['reformatted']} sources reformatted only)" if c["reformatted"] else ""
-        return f"equal: {c['paired']} stops paired, no differences{note}{left_out}"
-    return (f"different: {c['paired']} stops paired, {c['changed']} changed, "
+        note = f" ({counted(c['reformatted'], 'source')} reformatted only)" \
+            if c["reformatted"] else ""
+        return f"equal: {counted(c['paired'], 'stop')} paired, no differences{note}{left_out}"
+    return (f"different: {counted(c['paired'], 'stop')} paired, {c['changed']} changed, "
             f"{c['only_a']} only in {label_a}, {c['only_b']} only in {label_b}, "
-            f"{c['sources']} sources with changed code, {c['reformatted']} reformatted only"
-            f"{left_out}")
+            f"{counted(c['sources'], 'source')} with changed code, {c['reformatted']} "
+            f"reformatted only{left_out}")
 
 
 def diff_text(report: DiffReport, color: bool = False) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, Iterable, List
 
 from ..records import Stop, Tag, path_label, tag_of
-from ..text import safe_line
+from ..text import counted, safe_line
 
 SHORT_WIDTH = 70
 SUBMODULE_REASON = "Cannot infer concrete type of torch.nn.Module"
@@ -89,8 +89,8 @@ def _concrete_type(v: dict, width: int) -> str:
         return f"ConcreteModuleType({v['jit_type']}, as at #{v['same_as']['stop']})"
     cut = v.get("truncated") if isinstance(v.get("truncated"), dict) else {}
     count = {k: cut.get(k, len(v[k])) for k in ("attributes", "modules", "constants")}
-    return (f"ConcreteModuleType({v['jit_type']}: {count['attributes']} attrs, "
-            f"{count['modules']} modules, {count['constants']} consts)")
+    return (f"ConcreteModuleType({v['jit_type']}: {counted(count['attributes'], 'attr')}, "
+            f"{counted(count['modules'], 'module')}, {counted(count['constants'], 'const')})")
 
 
 def _builder(v: dict, width: int) -> str:
