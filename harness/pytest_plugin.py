@@ -8,43 +8,55 @@ Opt in by naming the scenarios in the ini file:
 Each matching file becomes one test item. It records the scenario in a fresh process and
 compares the result with its golden snapshot, `__snapshots__/<scenario name>/torch-<X.Y>.jsonl`
 beside the file (one golden per torch release line). A difference fails with the `harness
-diff` report; `pytest --harness-update` writes or refreshes the goldens.
+diff` report, and the snapshot the test recorded is kept as a run of the scenario
+(`snapshots/<name>/` under the rootdir), where the message says. `pytest --harness-update`
+writes the goldens that changed and leaves the others alone; goldens no scenario owns any
+more (a renamed scenario's) are reported, and `--harness-delete-unused` removes them.
 
 The hooks stay small and hand the work to `GoldenSession` (as syrupy does), so the logic is
-testable apart from pytest's plumbing. Recording happens in child processes: the pytest
-process never installs a trace function.
+testable apart from pytest's plumbing. What each test did to its golden travels in the test
+report's `user_properties`, so the counts are right under pytest-xdist too. Recording happens in
+child processes: the pytest process never installs a trace function.
 """
 from __future__ import annotations
 
 import fnmatch
 import os
-import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import pytest
 
-from . import api, compare, snapshot
+from . import api, compare, runs, snapshot
 from . import scenario as scenario_mod
 from .errors import HarnessError
+from .text import counted
 
 INI_GLOBS = "harness_scenarios"
-GOLDEN_DIR = "__snapshots__"
+GOLDEN_DIR = runs.GOLDEN_DIR
+PROPERTY = "harness_golden"  # (PROPERTY, {"status": ..., "path": ...}) in user_properties
+WRITTEN, UNCHANGED, KEPT = "written", "unchanged", "kept"
 
 
 def pytest_addoption(parser):
     group = parser.getgroup("harness", "harness scenarios as regression tests")
     group.addoption("--harness-update", action="store_true", default=False,
-                    help="write or refresh the golden snapshots of harness scenarios")
+                    help="write the golden snapshots of harness scenarios that changed (or are "
+                         "missing); the others are left as they are")
+    group.addoption("--harness-delete-unused", action="store_true", default=False,
+                    help="delete golden snapshots that no scenario owns any more (a renamed "
+                         "scenario's)")
     parser.addini(INI_GLOBS, type="linelist", default=[],
                   help="globs (relative to the rootdir) of harness scenario files to collect "
                        "as tests, e.g. scenarios/*.yaml")
 
 
 def pytest_configure(config):
-    config._harness = GoldenSession(config)  # type: ignore[attr-defined]
+    session = GoldenSession(config)
+    config._harness = session  # type: ignore[attr-defined]
+    config.pluginmanager.register(GoldenReporter(session), "harness-golden-reporter")
 
 
 def pytest_collect_file(file_path: Path, parent):
@@ -52,15 +64,6 @@ def pytest_collect_file(file_path: Path, parent):
     if session.wants(file_path):
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
-
-
-def pytest_terminal_summary(terminalreporter):
-    session: Optional[GoldenSession] = getattr(terminalreporter.config, "_harness", None)
-    if session and session.updated:
-        terminalreporter.write_sep("-", f"harness: {len(session.updated)} golden snapshots "
-                                        "written")
-        for path in session.updated:
-            terminalreporter.write_line(f"  {path}")
 
 
 @pytest.fixture
@@ -79,8 +82,9 @@ def harness_run(tmp_path):
 
 # -- the work -------------------------------------------------------------------------------
 class GoldenMismatch(Exception):
-    def __init__(self, report: compare.DiffReport, golden: str, now: snapshot.Snapshot):
-        self.report, self.golden, self.now = report, golden, now
+    def __init__(self, report: compare.DiffReport, golden: str, now: snapshot.Snapshot,
+                 kept: str):
+        self.report, self.golden, self.now, self.kept = report, golden, now, kept
 
 
 class GoldenProblem(Exception):
@@ -92,8 +96,9 @@ class GoldenSession:
         self.root = Path(str(config.rootpath))
         self.globs: List[str] = list(config.getini(INI_GLOBS))
         self.update: bool = bool(config.getoption("--harness-update"))
-        self.updated: List[str] = []
+        self.delete_unused: bool = bool(config.getoption("--harness-delete-unused"))
         self.goldens: Dict[Path, Path] = {}  # golden folder -> the scenario that owns it
+        self.done: Dict[str, List[str]] = {WRITTEN: [], UNCHANGED: [], KEPT: []}
 
     def claim(self, scenario_path: Path) -> Optional[str]:
         """Two scenarios with one `name` would write and check one golden: the second one
@@ -120,11 +125,16 @@ class GoldenSession:
 
     @staticmethod
     def golden_path(scenario_path: Path, name: str, torch_version: str) -> Path:
-        line = ".".join(re.split(r"[.+]", torch_version)[:2])  # 2.13.0+cpu -> 2.13
-        return scenario_path.parent / GOLDEN_DIR / name / f"torch-{line}.jsonl"
+        return scenario_path.parent / GOLDEN_DIR / name / runs.golden_filename(torch_version)
 
-    def check(self, scenario_path: Path) -> str:
-        """Record and compare; returns what happened, or raises GoldenMismatch/GoldenProblem."""
+    def tally(self, done: dict) -> None:
+        """One test's part in the summary (from its report, which may come from a worker)."""
+        if isinstance(done, dict) and done.get("status") in self.done:
+            self.done[done["status"]].append(str(done.get("path")))
+
+    def check(self, scenario_path: Path) -> Tuple[str, str]:
+        """Record and compare: (what happened to the golden, its path), or raises
+        GoldenMismatch (the recorded snapshot then kept as a run) or GoldenProblem."""
         workdir = tempfile.mkdtemp(prefix="harness-golden-")
         try:
             try:
@@ -134,10 +144,11 @@ class GoldenSession:
             golden = self.golden_path(scenario_path, snap.header.scenario.name,
                                       snap.header.torch)
             if self.update:
+                if self._passes(golden, snap):
+                    return UNCHANGED, str(golden)
                 golden.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(snap.path, golden)
-                self.updated.append(str(golden))
-                return f"golden written: {golden}"
+                return WRITTEN, str(golden)
             if not golden.exists():
                 raise GoldenProblem(
                     f"no golden snapshot for torch {snap.header.torch} at {golden}; "
@@ -156,10 +167,117 @@ class GoldenSession:
                     "harness, not in torch or the model); re-record it with "
                     "`pytest --harness-update` and review the new golden")
             if not report.equal:
-                raise GoldenMismatch(report, str(golden), snap)
-            return "matches golden"
+                kept = self.keep(snap)
+                report.b = kept
+                raise GoldenMismatch(report, str(golden), snap, kept)
+            return "matches", str(golden)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+
+    @staticmethod
+    def _passes(golden: Path, snap: snapshot.Snapshot) -> bool:
+        """The test would pass against the golden as it is: then it is not rewritten, even if
+        its bytes differ in what the comparison leaves out (line numbers, the patch release)."""
+        if not golden.exists():
+            return False
+        try:
+            report = compare.diff(snapshot.read(str(golden)), snap)
+        except HarnessError:
+            return False
+        return report.equal and not report.encoding
+
+    def keep(self, snap: snapshot.Snapshot) -> str:
+        """Keep a failing test's snapshot as a run of its scenario under the rootdir, where
+        `harness diff --golden --last NAME` finds it; its path as the message shows it."""
+        path = runs.new_run(snap.header.scenario.name, snap.header.torch,
+                            root=str(self.root / runs.RUNS_DIR))
+        shutil.copyfile(snap.path, path)
+        return runs.shown(path)
+
+    def unused_goldens(self) -> List[Path]:
+        """Goldens in `__snapshots__/<name>/` beside the scenario files with no scenario named
+        `<name>` beside them. A folder any of whose scenarios cannot be read is left out: its
+        goldens may be that scenario's."""
+        folders = {owner.parent for owner in self.goldens.values()}
+        for pattern in self.globs:
+            try:
+                folders.update(p.parent for p in self.root.glob(pattern) if self.wants(p))
+            except (ValueError, NotImplementedError, OSError):
+                continue
+        unused: List[Path] = []
+        for folder in sorted(folders):
+            golden_root = folder / GOLDEN_DIR
+            if not golden_root.is_dir():
+                continue
+            try:
+                names = {scenario_mod.load(str(f)).name for f in folder.iterdir()
+                         if f.is_file() and self.wants(f)}
+            except HarnessError:
+                continue
+            for sub in sorted(golden_root.iterdir()):
+                if sub.is_dir() and sub.name not in names:
+                    unused.extend(sorted(sub.glob(f"torch-*{runs.EXTENSION}")))
+        return unused
+
+
+class GoldenReporter:
+    """The hooks that see every test's report (on the controller, under xdist) and end the
+    session: the counts, the unused goldens, their deletion."""
+
+    def __init__(self, session: GoldenSession):
+        self.session = session
+        self.unused: List[Path] = []
+        self.deleted: List[Path] = []
+
+    def pytest_runtest_logreport(self, report):
+        if report.when == "call":
+            for name, value in report.user_properties:
+                if name == PROPERTY:
+                    self.session.tally(value)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session):
+        if hasattr(session.config, "workerinput"):  # an xdist worker: the controller does it
+            return
+        self.unused = self.session.unused_goldens()
+        if self.session.delete_unused:
+            for path in self.unused:
+                path.unlink()
+                if not any(path.parent.iterdir()):
+                    path.parent.rmdir()
+            self.deleted, self.unused = self.unused, []
+
+    def pytest_terminal_summary(self, terminalreporter):
+        s = self.session
+        if not (s.update or self.unused or self.deleted or s.done[KEPT]):
+            return
+        write = terminalreporter.write_line
+        terminalreporter.write_sep("-", "harness golden snapshots")
+        if s.update:
+            write(f"harness: {counted(len(s.done[WRITTEN]), 'golden snapshot')} written, "
+                  f"{len(s.done[UNCHANGED])} unchanged, {len(self.unused)} unused")
+            for path in s.done[WRITTEN]:
+                write(f"  written: {self.shown(path)}")
+        elif self.unused:
+            write(f"harness: {counted(len(self.unused), 'golden snapshot')} unused")
+        for path in self.unused:
+            write(f"  unused: {self.shown(path)} (no scenario named {path.parent.name!r} "
+                  "beside it; pytest --harness-delete-unused deletes it)")
+        if self.deleted:
+            write(f"harness: {counted(len(self.deleted), 'unused golden snapshot')} deleted")
+            for path in self.deleted:
+                write(f"  deleted: {self.shown(path)}")
+        if s.done[KEPT]:
+            write(f"harness: the snapshots of {counted(len(s.done[KEPT]), 'failing test')} "
+                  "kept (harness diff --golden --last NAME compares one again)")
+        for path in s.done[KEPT]:
+            write(f"  kept: {path}")
+
+    def shown(self, path) -> str:
+        try:
+            return str(Path(path).relative_to(self.session.root))
+        except ValueError:
+            return str(path)
 
 
 class ScenarioFile(pytest.File):
@@ -175,7 +293,12 @@ class ScenarioItem(pytest.Item):
     def runtest(self):
         if self.conflict:
             raise GoldenProblem(self.conflict)
-        self.config._harness.check(self.path)
+        try:
+            status, path = self.config._harness.check(self.path)
+        except GoldenMismatch as exc:
+            self.user_properties.append((PROPERTY, {"status": KEPT, "path": exc.kept}))
+            raise
+        self.user_properties.append((PROPERTY, {"status": status, "path": path}))
 
     def repr_failure(self, excinfo, style=None):
         exc = excinfo.value
@@ -188,6 +311,9 @@ class ScenarioItem(pytest.Item):
             lines = diff_lines(exc.report, Style(False), "golden", "now")
             lines.extend(diagnosis_lines(exc.now.diagnosis, Style(False)))  # the model broke
             lines.append(f"golden: {exc.golden}")
+            name = exc.now.header.scenario.name
+            lines.append(f"now:    {exc.kept} (kept; compare again: harness diff --golden "
+                         f"--last {name})")
             lines.append("if the change is expected: pytest --harness-update")
             return "\n".join(lines)
         if isinstance(exc, GoldenProblem):

@@ -175,7 +175,7 @@ def golden_of(scenario: str, torch_version: str, folder: str, start: str = ".") 
         found.extend(p for p in find_goldens(project, scenario) if p not in found)
     wanted = [p for p in found if os.path.basename(p) == golden_filename(torch_version)]
     if len(wanted) == 1:
-        return _shown(wanted[0])
+        return shown(wanted[0])
     if len(wanted) > 1:
         raise HarnessError(f"{scenario} has {counted(len(wanted), 'golden')} for torch "
                            f"{torch_line(torch_version)}: {', '.join(map(os.path.relpath, wanted))}"
@@ -188,7 +188,7 @@ def golden_of(scenario: str, torch_version: str, folder: str, start: str = ".") 
                        "--harness-update` records goldens")
 
 
-def _shown(path: str) -> str:
+def shown(path: str) -> str:
     """A path relative to the current directory when it lies below it, else as it is."""
     relative = os.path.relpath(path)
     return path if relative.startswith(os.pardir) else relative

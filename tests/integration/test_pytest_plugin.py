@@ -1,9 +1,9 @@
 """The pytest plugin, driven with pytester as a user's project would use it."""
 import json
 import sys
-import textwrap
 
 import pytest
+from helpers import run_harness
 
 MODEL = '''
 import torch
@@ -64,7 +64,7 @@ def test_missing_golden_fails_and_says_how_to_create_it(project):
 def test_update_then_pass_then_model_change_fails_with_a_diff_then_update_fixes(project):
     result = project.runpytest("--harness-update")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["*harness: 1 golden snapshots written*"])
+    result.stdout.fnmatch_lines(["harness: 1 golden snapshot written, 0 unchanged, 0 unused"])
     assert golden(project).name == "torch-2.13.jsonl"
 
     project.runpytest().assert_outcomes(passed=1)
@@ -154,8 +154,10 @@ def test_works_with_xdist(project):
     (project.path / "scenarios" / "tiny_copy.yaml").write_text(
         SCENARIO.replace("name: tiny", "name: tiny-copy"))
     project.runpytest("--harness-update", "scenarios/tiny_copy.yaml").assert_outcomes(passed=1)
-    result = project.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
+    result = project.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider", "--harness-update")
     result.assert_outcomes(passed=2)
+    # what each worker did to its golden reaches the controller's summary
+    result.stdout.fnmatch_lines(["harness: 0 golden snapshots written, 2 unchanged, 0 unused"])
 
 
 def test_two_scenarios_with_one_name_do_not_share_a_golden(project):
@@ -176,3 +178,67 @@ def test_a_golden_of_another_value_encoding_says_so(project):
     result.stdout.fnmatch_lines(["*was recorded with value encoding 1, and this harness "
                                  "writes encoding 2*re-record it with `pytest "
                                  "--harness-update`*"])
+
+
+def test_a_failing_golden_keeps_what_it_recorded_where_the_message_says(project):
+    project.runpytest("--harness-update").assert_outcomes(passed=1)
+    set_factor(project, "2.5")
+    result = project.runpytest()
+    result.assert_outcomes(failed=1)
+    kept = "snapshots/tiny/001-torch-2.13.0+cpu.jsonl"
+    result.stdout.fnmatch_lines([
+        "*diff golden: *scenarios/__snapshots__/tiny/torch-2.13.jsonl",
+        f"*now: {kept}",
+        f"now:    {kept} (kept; compare again: harness diff --golden --last tiny)",
+        "harness: the snapshots of 1 failing test kept (harness diff --golden --last NAME "
+        "compares one again)",
+        f"  kept: {kept}"])
+    assert (project.path / kept).exists()  # still there after pytest ended
+    again = run_harness("diff", "--golden", "--last", "tiny", cwd=str(project.path))
+    assert again.returncode == 1, again.stderr
+    assert "attr_type.jit_type: 'int'  →  'float'" in again.stdout
+    # a second failure is a second run: the first stays
+    project.runpytest().assert_outcomes(failed=1)
+    assert sorted(p.name for p in (project.path / "snapshots" / "tiny").iterdir()) == [
+        "001-torch-2.13.0+cpu.jsonl", "002-torch-2.13.0+cpu.jsonl"]
+
+
+def test_update_writes_only_what_changed_and_reports_unused_goldens(project):
+    project.runpytest("--harness-update").assert_outcomes(passed=1)
+    before = golden(project).stat().st_mtime_ns, golden(project).read_bytes()
+    result = project.runpytest("--harness-update")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["harness: 0 golden snapshots written, 1 unchanged, 0 unused"])
+    assert (golden(project).stat().st_mtime_ns, golden(project).read_bytes()) == before
+
+    # the scenario is renamed: its new golden is written, the old one is reported unused
+    scenario = project.path / "scenarios" / "tiny.yaml"
+    scenario.write_text(SCENARIO.replace("name: tiny", "name: tiny-renamed"))
+    result = project.runpytest("--harness-update")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([
+        "harness: 1 golden snapshot written, 0 unchanged, 1 unused",
+        "  written: scenarios/__snapshots__/tiny-renamed/torch-2.13.jsonl",
+        "  unused: scenarios/__snapshots__/tiny/torch-2.13.jsonl (no scenario named 'tiny' "
+        "beside it; pytest --harness-delete-unused deletes it)"])
+    old = project.path / "scenarios" / "__snapshots__" / "tiny"
+    assert old.exists()  # reported, not deleted
+
+    result = project.runpytest("--harness-delete-unused")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["harness: 1 unused golden snapshot deleted",
+                                 "  deleted: scenarios/__snapshots__/tiny/torch-2.13.jsonl"])
+    assert not old.exists()
+    assert (project.path / "scenarios" / "__snapshots__" / "tiny-renamed").exists()
+
+
+def test_goldens_of_an_unreadable_scenario_are_never_called_unused(project):
+    project.runpytest("--harness-update").assert_outcomes(passed=1)
+    (project.path / "scenarios" / "tiny.yaml").write_text(
+        SCENARIO.replace("name: tiny", "name: tiny-renamed"))
+    (project.path / "scenarios" / "broken.yaml").write_text("version: 1\nname: [\n")
+    result = project.runpytest("--harness-update", "--harness-delete-unused",
+                               "scenarios/tiny.yaml")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["harness: 1 golden snapshot written, 0 unchanged, 0 unused"])
+    assert (project.path / "scenarios" / "__snapshots__" / "tiny" / "torch-2.13.jsonl").exists()
