@@ -427,7 +427,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
         removed, kept = runs.prune(folder, keep)
         for run in removed:
             print(f"removed {run.label}: {os.path.relpath(run.path)}")
-        print(f"{name}: {counted(len(removed), 'run')} removed, {len(kept)} kept")
+        print(f"{name}: {counted(runs.count_runs(removed), 'run')} removed, "
+              f"{runs.count_runs(kept)} kept")
         return ExitCode.OK
     print("\n".join(run_lines(name, folder, runs.list_runs(folder), style)))
     return ExitCode.OK

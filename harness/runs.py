@@ -208,13 +208,16 @@ def new_run(scenario: str, torch_version: str, interactive: bool = False,
     tags = (INTERACTIVE,) if interactive else ()
     if replace_last:
         runs = list_runs(folder)
-        if runs and runs[-1].name.interactive == interactive and runs[-1].name.number:
-            last = runs[-1]
-            path = os.path.join(folder, RunName(last.name.number, torch_version, tags).filename)
+        number = runs[-1].name.number if runs else 0
+        files = [r for r in runs if r.name.number == number]
+        if number and any("round" not in r.name.tags and r.name.interactive == interactive
+                          for r in files):
+            path = os.path.join(folder, RunName(number, torch_version, tags).filename)
             if not os.path.exists(path):
                 open(path, "x").close()
-            if os.path.abspath(path) != os.path.abspath(last.path):
-                os.remove(last.path)
+            for old in files:  # the run replaced, its keep-going rounds with it
+                if os.path.abspath(old.path) != os.path.abspath(path):
+                    os.remove(old.path)
             return path
     while True:
         number = max((r.name.number for r in list_runs(folder)), default=0) + 1
@@ -324,13 +327,21 @@ def _first_and_last_lines(path: str) -> Tuple[Optional[bytes], Optional[bytes]]:
 
 
 # -- pruning -------------------------------------------------------------------------------------
+def count_runs(files: List[Run]) -> int:
+    """How many runs these files are: a run's keep-going rounds share its number."""
+    return len({f.name.number for f in files})
+
+
 def prune(folder: str, keep: int) -> Tuple[List[Run], List[Run]]:
-    """Remove all but the newest `keep` runs of a scenario; (removed, kept)."""
+    """Remove all but the newest `keep` runs of a scenario, each run with its keep-going
+    rounds (the files of one number); (files removed, files kept)."""
     runs = list_runs(folder)
-    removed, kept = (runs[:-keep], runs[-keep:]) if keep > 0 else (runs, [])
+    numbers = sorted({r.name.number for r in runs})
+    kept_numbers = set(numbers[-keep:]) if keep > 0 else set()
+    removed = [r for r in runs if r.name.number not in kept_numbers]
     for run in removed:
         os.remove(run.path)
-    return removed, kept
+    return removed, [r for r in runs if r.name.number in kept_numbers]
 
 
 # -- goldens (the pytest plugin's) -----------------------------------------------------------------

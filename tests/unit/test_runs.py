@@ -163,3 +163,19 @@ def test_a_tag_derives_a_name_from_a_run():
     assert runs.RunName.parse("003-torch-2.13.0+cpu-round-2.jsonl").tags == ("round", "2")
     with pytest.raises(ValueError):
         runs.with_tag("x.jsonl", "a/b")
+
+
+def test_a_keep_going_run_is_replaced_and_pruned_with_its_rounds(tmp_path):
+    make_run(tmp_path)
+    first = make_run(tmp_path)
+    for n in (2, 3):
+        with open(runs.with_tag(first, f"round-{n}"), "w") as f:
+            f.write(snapshot_text())
+    assert names(tmp_path / "s")[1:] == ["002-torch-2.13.0+cpu.jsonl",
+                                         "002-torch-2.13.0+cpu-round-2.jsonl",
+                                         "002-torch-2.13.0+cpu-round-3.jsonl"]
+    removed, kept = runs.prune(str(tmp_path / "s"), 1)
+    assert [os.path.basename(r.path) for r in removed] == ["001-torch-2.13.0+cpu.jsonl"]
+    assert runs.count_runs(kept) == 1 and len(kept) == 3
+    again = runs.new_run("s", "2.13.0+cpu", replace_last=True, root=str(tmp_path))
+    assert names(tmp_path / "s") == [os.path.basename(again)] == ["002-torch-2.13.0+cpu.jsonl"]
