@@ -237,3 +237,13 @@ def test_auto_leaves_line_breakpoints_to_settrace_and_instrument_says_why():
         assert backends.create("auto", engine).name == "settrace"
     with pytest.raises(ValueError, match="line breakpoints"):
         backends.create("instrument", engine)
+
+
+def test_instrumented_code_is_kept_between_runs_and_gives_the_same_stops(tmp_path, monkeypatch):
+    monkeypatch.setenv("HARNESS_CACHE", str(tmp_path))
+    first = drive_backend.drive("instrument", specs=drive_backend.NO_LINES)
+    kept = sorted(os.listdir(tmp_path / "instrument"))
+    assert kept  # one file per rewritten function
+    again = drive_backend.drive("instrument", specs=drive_backend.NO_LINES)  # from the cache
+    assert sorted(os.listdir(tmp_path / "instrument")) == kept
+    assert again["stops"] == first["stops"] and again["codes_restored"] is True

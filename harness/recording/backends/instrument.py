@@ -36,8 +36,11 @@ from __future__ import annotations
 
 import __future__
 import ast
+import hashlib
 import inspect
 import linecache
+import marshal
+import os
 import sys
 import threading
 import types
@@ -53,6 +56,9 @@ _NOT_PLAIN = 0x20 | 0x80 | 0x100 | 0x200  # CO_GENERATOR, COROUTINE, ITERABLE_CO
 # Statements after which a fall-through return gets the statement's own line.
 _SIMPLE = (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Pass, ast.Delete,
            ast.Import, ast.ImportFrom)
+
+
+CACHE_VERSION = 1  # of the rewriting: a change to it must not meet code cached before it
 
 
 class Unsupported(Exception):
@@ -377,6 +383,30 @@ def _compile(fn: Any, root: types.CodeType, members: List[types.CodeType], calls
                           "module-level classes are instrumented")
     text = header + "".join(snippet)
     flags = root.co_flags & _FUTURE_FLAGS
+    decisions = [(code.co_name, code.co_firstlineno, id(code) in calls,
+                  id(code) in calls and bool(lines_matter(code))) for code in members]
+    key = _cache_key(root, text, flags, decisions)
+    hooks = [_Hook(code, events, state) for code in members]
+    placeholders = {_placeholder(i): hook for i, hook in enumerate(hooks)}
+    new_root = _cached(key)
+    if new_root is None:
+        new_root = _rewritten(root, text, flags, parts, indented, members, decisions)
+        _store(key, new_root)
+    if not _same_shape(root, new_root):
+        raise Unsupported(f"{_name(root)}: its source no longer matches it")
+    new_root = _with_hooks(new_root, placeholders)
+    _check_nested(root, new_root)
+    return new_root, hooks
+
+
+def _placeholder(i: int) -> str:
+    """The constant a hook stands in for in the compiled code, until `_with_hooks`."""
+    return f"__harness_hook_{i}_7d1f3a__"
+
+
+def _rewritten(root: types.CodeType, text: str, flags: int, parts: List[str], indented: bool,
+               members: List[types.CodeType], decisions: List[tuple]) -> types.CodeType:
+    """The root function compiled anew with the hooks' placeholders in its members."""
     try:
         tree = compile(text, root.co_filename, "exec", ast.PyCF_ONLY_AST | flags,
                        dont_inherit=True)
@@ -393,26 +423,19 @@ def _compile(fn: Any, root: types.CodeType, members: List[types.CodeType], calls
     for node in ast.walk(container):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             nodes[(node.name, _first_line(node))] = node
-    placeholders: Dict[str, _Hook] = {}
-    hooks = []
-    for i, code in enumerate(members):
+    for i, (code, (_, _, reports_calls, lines_matter)) in enumerate(zip(members, decisions)):
         node = nodes.get((code.co_name, code.co_firstlineno))
         if not isinstance(node, ast.FunctionDef):
             raise Unsupported(f"{_name(code)}: its definition was not found in its source")
-        reports_calls = id(code) in calls
         fall_line = _fall_through_line(node)
-        if reports_calls and lines_matter(code):
+        if lines_matter:
             if _returns_in_cleanup(node):
                 raise Unsupported(f"{_name(code)}: a return inside `finally` or "
                                   "`except ... as` (settrace's line and locals there differ)")
             if fall_line is None:
                 raise Unsupported(f"{_name(code)}: its end after a compound statement (the "
                                   "line settrace reports there is not known before it runs)")
-        placeholder = f"__harness_hook_{i}_{id(code):x}__"
-        hook = _Hook(code, events, state)
-        placeholders[placeholder] = hook
-        hooks.append(hook)
-        _Rewriter(placeholder, reports_calls).rewrite(node, fall_line)
+        _Rewriter(_placeholder(i), reports_calls).rewrite(node, fall_line)
     ast.fix_missing_locations(tree)
     try:
         module_code = compile(tree, root.co_filename, "exec", flags, dont_inherit=True)
@@ -420,11 +443,49 @@ def _compile(fn: Any, root: types.CodeType, members: List[types.CodeType], calls
         raise Unsupported(f"{_name(root)}: the instrumented code does not compile ({exc})") \
             from None
     new_root = _find(module_code, root.co_name, root.co_firstlineno)
-    if new_root is None or not _same_shape(root, new_root):
+    if new_root is None:
         raise Unsupported(f"{_name(root)}: its source no longer matches it")
-    new_root = _with_hooks(new_root, placeholders)
-    _check_nested(root, new_root)
-    return new_root, hooks
+    return new_root
+
+
+# -- the compiled code, kept between runs -------------------------------------------------------
+# Parsing and compiling a dozen torch functions costs 10 to 20 ms, a run's largest fixed cost:
+# the rewritten code (placeholders in place of the hooks) is kept on disk, as Python keeps
+# .pyc files, under a key made of everything it was made from.
+def _cache_dir() -> str:
+    base = os.environ.get("HARNESS_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "harness")
+    return os.path.join(base, "instrument")
+
+
+def _cache_key(root: types.CodeType, text: str, flags: int, decisions: List[tuple]) -> str:
+    import importlib.util
+
+    data = repr((CACHE_VERSION, importlib.util.MAGIC_NUMBER, sys.version, sys.flags.optimize,
+                 root.co_filename, root.co_name, root.co_firstlineno, flags, decisions, text))
+    return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _cached(key: str) -> Optional[types.CodeType]:
+    try:
+        with open(os.path.join(_cache_dir(), key), "rb") as f:
+            code = marshal.loads(f.read())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    return code if isinstance(code, types.CodeType) else None
+
+
+def _store(key: str, code: types.CodeType) -> None:
+    """Best effort: a cache that cannot be written only costs the next run the compiling."""
+    folder = _cache_dir()
+    try:
+        os.makedirs(folder, exist_ok=True)
+        temporary = os.path.join(folder, f".{key}.{os.getpid()}")
+        with open(temporary, "wb") as f:
+            f.write(marshal.dumps(code))
+        os.replace(temporary, os.path.join(folder, key))
+    except (OSError, ValueError):
+        pass
 
 
 def _function_lines(code: types.CodeType, lines: List[str]) -> List[str]:
