@@ -351,6 +351,8 @@ class Diagnosis(Record):
                     "advice", "property", "function", "hook", "construct", "checked")
 
 
+# docs/diagnosis.md describes each kind. "method-compile" is only read: harness 0.2 wrote it
+# for every compile error; the kinds from torch's message and the source replaced it.
 DIAGNOSIS_KINDS = ("attribute-type", "function-attribute", "missing-attribute",
                    "uninitialized", "hook", "method-compile", "prepare-scriptable",
                    "type-builder", "model-constructor",

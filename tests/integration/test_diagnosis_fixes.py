@@ -99,3 +99,18 @@ def test_what_ignore_and_unused_cost_is_what_the_advice_says(models):
     torch.jit.save(unused, io.BytesIO())
     with pytest.raises(Exception):
         unused(torch.ones(2))
+
+
+def test_a_message_no_rule_explains_is_other_with_torch_words_and_no_guess(tmp_path, models):
+    import harness
+
+    snap = harness.run({"version": 1, "name": "other",
+                        "model": {"factory": f"{FIXES}:ClassAttribute"},
+                        "breakpoints": [{"function": "torch.jit._recursive.create_script_module",
+                                         "at": "enter", "capture": ["nn_module"]}]},
+                       output=str(tmp_path / "s.jsonl"), in_process=True)
+    d = snap.diagnosis
+    assert (d.kind, d.module, d.method) == ("other", "", "forward")
+    assert "'scale' is defined as a class attribute" in d.reason
+    assert "0x…" in d.reason and d.where.startswith("diagnosis_fixes.py:")
+    assert "@torch.jit" not in d.fix and "annotate" not in d.fix  # no advice of a change

@@ -236,7 +236,7 @@ class SetCompFixed(nn.Module):
 
 class Iter(nn.Module):  # unsupported-syntax: iter()
     def forward(self, xs: List[torch.Tensor]):
-        it = iter(xs)
+        it = iter(xs)  # noqa: F841 - the call alone fails
         return xs[0]
 
 
@@ -328,3 +328,16 @@ class AnnotatedFixed(nn.Module):
     def forward(self, x):
         shift: int = 1
         return x + shift
+
+
+class Settings:  # a plain Python object holding a class attribute
+    scale = 2.0
+
+
+class ClassAttribute(nn.Module):  # other: a message the harness does not explain
+    def __init__(self):
+        super().__init__()
+        self.settings = Settings()
+
+    def forward(self, x):
+        return x * self.settings.scale

@@ -141,7 +141,7 @@ def annotation_for(value: Any) -> Optional[str]:
         kinds = {annotation_for(v) for v in value}
         if len(kinds) != 1 or None in kinds:
             return None
-        inner = kinds.pop()
+        inner = str(kinds.pop())
         return f"List[{inner}]" if isinstance(value, list) else \
             f"Tuple[{', '.join([inner] * len(value))}]"
     if isinstance(value, dict):

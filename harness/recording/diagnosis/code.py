@@ -166,7 +166,7 @@ def _syntax(f: Facts, p: Place, construct: str, **extra) -> Diagnosis:
 def _reason(f: Facts, p: Place) -> str:
     """torch's reason; where torch failed in a library the user's line pulled in, say so."""
     text = msg.reason(f.raw)
-    if f.places and p.places and f.places[0] is not p.places[0]:
+    if f.places and p.inner is not None and f.places[0] is not p.inner:
         inner = f.places[0]
         text += (f" (in {at(inner.file, inner.line)}, library code torch compiled for the "
                  f"line at {at(p.inner.file, p.inner.line)})")
@@ -179,13 +179,13 @@ def _property(f: Facts, p: Place) -> Diagnosis:
         kind="property", construct=construct, **p.fields(),
         summary=f"property {p.property} of {f.label(p.module)} does not compile (torch "
                 "compiles a module's properties with its methods)",
-        reason=msg.reason(f.raw), fix=fixes.unused_property(p.property, p.cls))
+        reason=msg.reason(f.raw), fix=fixes.unused_property(p.property or "", p.cls or ""))
 
 
 def _property_used(p: Place) -> bool:
     class_def = source.function_def(p.spot.file, p.spot.class_name) \
         if p.spot and p.spot.class_name else None
-    return class_def is not None and source.uses_self_attribute(class_def, p.property,
+    return class_def is not None and source.uses_self_attribute(class_def, p.property or "",
                                                                 skip=p.property)
 
 
@@ -293,7 +293,7 @@ def _annotation_of_default(default: Optional[ast.AST]) -> str:
         return f"{type(value).__name__} = {value!r}"
     if isinstance(default, (ast.Tuple, ast.List)) and default.elts and all(
             isinstance(e, ast.Constant) for e in default.elts):
-        kinds = {type(e.value).__name__ for e in default.elts}
+        kinds = {type(getattr(e, "value", None)).__name__ for e in default.elts}
         inner = kinds.pop() if len(kinds) == 1 else "<element type>"
         return f"List[{inner}]"
     return "<its type>"
@@ -351,7 +351,8 @@ def _dataclass(f: Facts, p: Place) -> Optional[Diagnosis]:
             if isinstance(target, type) and dataclasses.is_dataclass(target):
                 where = None
                 try:
-                    where = at(inspect.getsourcefile(target), inspect.getsourcelines(target)[1])
+                    where = at(inspect.getsourcefile(target) or "?",
+                               inspect.getsourcelines(target)[1])
                 except (OSError, TypeError):
                     pass
                 method = value.__name__ if inspect.isfunction(value) else p.method
@@ -403,7 +404,7 @@ def _python_value(f: Facts, p: Place) -> Optional[Diagnosis]:
     """A Python object the code names (sys.stderr, a module-level object) that TorchScript
     cannot hold."""
     match = re.search(r"python value of type '([\w.]+)' cannot be used as a value", f.message)
-    if match is None or not p.places or f.places[0] is not p.places[0]:
+    if match is None or p.inner is None or f.places[0] is not p.inner:
         return None
     value = p.inner.marked.splitlines()[0].strip() if p.inner.marked else match.group(1)
     return Diagnosis(
@@ -494,7 +495,7 @@ def _unannotated_name(p: Place) -> Optional[str]:
     args = getattr(function, "args", None)
     if args is None:
         return None
-    skip = 1 if p.spot.class_name else 0  # a method's self
+    skip = 1 if p.spot is not None and p.spot.class_name else 0  # a method's self
     plain = {a.arg for a in (args.posonlyargs + args.args + args.kwonlyargs)[skip:]
              if a.annotation is None}
     return next((n.id for node in p.nodes() for n in ast.walk(node)

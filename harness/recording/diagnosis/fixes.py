@@ -1,8 +1,9 @@
 """The fixes the diagnosis advises, each with what it costs.
 
-One place, because each is a claim about torch: tests/integration/test_diagnosis_fixes.py applies every one of them to a model
-failing that way and scripts it (and calls it, where the fix is about calling). Each holds for
-torch 1.13 to 2.14 (docs/diagnosis.md says where releases differ).
+One place, because each is a claim about torch: tests/integration/test_diagnosis_fixes.py and
+test_diagnosis_corpus.py apply every one of them to a model failing that way and script it
+(and call it, where the fix is about calling). Each is chosen to hold for torch 1.13 to 2.14
+(docs/diagnosis.md says where releases differ).
 
 Never advised: @torch.jit.ignore on `forward` (scripting then passes and calling fails), or on
 a property (it raises), or on a function stored as a module attribute (torch compiles it
@@ -187,8 +188,8 @@ def uninitialized(cls: str) -> str:
 
 HOOK = ("a hook must be a plain module-level function with typed arguments, "
         "hook(module, input: Tuple[Tensor], output: Tensor) -> None (a pre-hook: hook(module, "
-        "input: Tuple[Tensor]) -> None); functools.partial objects, lambdas and bound methods cannot be "
-        "scripted: register such a function instead, or remove the hook (its handle's "
+        "input: Tuple[Tensor]) -> None); functools.partial objects, lambdas and bound methods "
+        "cannot be scripted: register such a function instead, or remove the hook (its handle's "
         ".remove()) before scripting")
 
 

@@ -124,11 +124,11 @@ def inner_reason(message: str) -> str:
 
 def shorten(text: str) -> str:
     text = re.sub(r"\s+", " ", text).strip()
-    text = re.sub(r'(?<=[a-z"\'])\.(?=[A-Z])', ". ", text)  # torch's "p".Because
+    text = re.sub(r'(?<=["\'])\.(?=[A-Z])', ". ", text)  # torch's "p".Because
     if len(text) > MAX_REASON:
         cut = text[:MAX_REASON]
         end = max(cut.rfind(". "), cut.rfind("; "))
-        text = cut[:end + 1] if end > 80 else cut.rstrip() + "…"
+        text = cut[:end + 1] if end > 80 else cut[:MAX_REASON - 1].rstrip() + "…"
     text = re.sub(r"\s+at$", "", text.rstrip(" :"))  # "Unknown type annotation: '...' at"
     return text.rstrip(" :").rstrip()
 

@@ -74,8 +74,8 @@ class Spot:
         if function is None:
             return None
         index = self.scopes.index(function)
-        return self.scopes[index - 1].name if index > 0 and isinstance(
-            self.scopes[index - 1], ast.ClassDef) else None
+        above = self.scopes[index - 1] if index > 0 else None
+        return above.name if isinstance(above, ast.ClassDef) else None
 
     def is_property(self) -> bool:
         function = self.function
