@@ -138,3 +138,11 @@ def test_the_annotation_a_value_needs_is_its_own_form():
     assert annotation_for([]) == "List[<element type>]"
     assert annotation_for({"a": 1, "b": "x"}) is None  # no one type: the fix says to split it
     assert annotation_for([1, "x"]) is None
+
+
+def test_installed_code_is_told_apart_from_the_users():
+    assert source.installed_package("/v/lib/python3.11/site-packages/numpy/core/f.py") == "numpy"
+    assert source.installed_package("/v/lib/python3.11/site-packages/timm/models/x.py") == "timm"
+    assert source.installed_package("/home/me/project/model.py") is None
+    assert not source.is_user_file("/v/lib/python3.11/site-packages/torch/nn/functional.py")
+    assert source.is_user_file("/home/me/project/model.py")

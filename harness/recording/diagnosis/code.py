@@ -19,7 +19,7 @@ from . import source
 from .facts import Facts, at, member_at, module_globals, resolve
 
 _RECURSIVE = re.compile(r"(method|function) '([\w.]+)' is called recursively")
-_BUILTIN = re.compile(r"Python builtin <built-in (?:function|method) (\w+)")
+_BUILTIN = re.compile(r"Python builtin <(?:built-in (?:function|method) |ufunc ')(\w+)")
 _DEFAULT = re.compile(r'Expected a default value of type (.+?) on parameter "(\w+)"')
 _INSTANTIATE = re.compile(r"Cannot instantiate class '(\w+)'")
 _NO_SOURCE = re.compile(r"Failed to get source for <function ([\w.]+)\.__init__")

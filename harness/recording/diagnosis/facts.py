@@ -49,13 +49,27 @@ class Facts:
 
     # -- places ------------------------------------------------------------------------------
     def user_places(self) -> List[msg.Place]:
-        """The places torch marks in the user's code, innermost first."""
+        """The places torch marks in the user's code, innermost first: not torch's, not the
+        standard library's, and among installed packages only those the model's own modules
+        come from (a timm model's code is what to edit; numpy's is not)."""
         out = []
         for place in self.places:
             file = source.real_file(place.file)
-            if file is not None and source.is_user_file(file):
+            if file is None or not source.is_user_file(file):
+                continue
+            installed = source.installed_package(file)
+            if installed is None or installed in self.model_packages():
                 out.append(place)
         return out
+
+    def model_packages(self) -> set:
+        if not hasattr(self, "_packages"):
+            from ..torch_values import walk_modules
+
+            self._packages = {type(m).__module__.split(".")[0]
+                              for _, m in walk_modules(self.model)} if self.model is not None \
+                else set()
+        return self._packages
 
     def where_in_message(self) -> Optional[str]:
         places = self.user_places() or self.places

@@ -52,6 +52,16 @@ def is_user_file(file: str) -> bool:
     return not absolute.startswith(_NOT_USER) or "site-packages" in parts
 
 
+def installed_package(file: str) -> Optional[str]:
+    """The top-level package of a file installed in site-packages, or None."""
+    parts = os.path.abspath(file).split(os.sep)
+    for marker in ("site-packages", "dist-packages"):
+        if marker in parts:
+            rest = parts[parts.index(marker) + 1:]
+            return rest[0].split(".")[0] if rest else None
+    return None
+
+
 class Spot:
     """A place in the user's code: the functions around it (outermost first) and the nodes
     on the marked line."""
