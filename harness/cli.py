@@ -5,6 +5,7 @@ A `HarnessError` becomes a one-paragraph message and its exit code, never a trac
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import pathlib
@@ -12,7 +13,7 @@ import sys
 from typing import List, Optional, Tuple
 
 from . import __version__
-from .errors import ExitCode, HarnessError
+from .errors import ExitCode, HarnessError, internal_error
 from . import shipped
 from .job import Job, refuse_overwrites
 from .matrix import DEFAULT_FAIL_ON, FAIL_ON
@@ -22,13 +23,16 @@ from .text import counted
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    render.escape_unencodable(sys.stdout, sys.stderr)
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
         if not getattr(args, "command", None):
             parser.print_help()
             return ExitCode.USAGE
-        return int(args.handler(args))
+        code = int(args.handler(args))
+        sys.stdout.flush()  # a full disk says so here, not in a traceback at exit
+        return code
     except HarnessError as exc:
         render.error(str(exc))
         return exc.exit_code
@@ -39,10 +43,38 @@ def main(argv: Optional[List[str]] = None) -> int:
         # The reader of the output went away (`harness replay --print ... | head`): stop
         # quietly, as `cat` would. Output still buffered would fail again when Python flushes
         # it at exit, so stdout is pointed at /dev/null first.
+        _drop_stdout()
+        return ExitCode.OUTPUT_CLOSED
+    except OSError as exc:
+        if exc.errno not in OUTPUT_ERRORS:
+            render.error(internal_error(exc))
+            return ExitCode.USAGE
+        _drop_stdout()
+        render.error(f"cannot write the output: {exc.strerror or exc}")
+        return ExitCode.USAGE
+    except RecursionError:
+        render.error("the input is nested too deeply to read")
+        return ExitCode.USAGE
+    except MemoryError:
+        render.error("out of memory: the input is too large")
+        return ExitCode.USAGE
+    except Exception as exc:  # noqa: B902 - the harness's own fault: one line, never silent
+        render.error(internal_error(exc))
+        return ExitCode.USAGE
+
+
+# what writing the output (stdout: a full disk, /dev/full) fails with
+OUTPUT_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null: what is still buffered must not fail again at exit."""
+    try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
-        return ExitCode.OUTPUT_CLOSED
+    except (OSError, ValueError):
+        pass
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -286,12 +318,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         from .recording.child import run_job
 
         return run_job(job)
+    import signal
+
     from .recording import launch
 
+    # once the run is over its snapshot says how it ended: a stop signal after that is ignored
+    launch.SIGNALS_AFTER.update({sig: signal.SIG_IGN for sig in launch.STOP_SIGNALS})
     recording = launch.run(job)
     code = recording.exit_code()
-    if recording.signals and recording.code not in (ExitCode.INTERRUPTED, ExitCode.TERMINATED,
-                                                     ExitCode.HANGUP):
+    if recording.signals and not recording.told:
         render.error("interrupted" if code == ExitCode.INTERRUPTED else "stopped by a signal")
     if not args.output and not args.quiet and recording.recorded:
         print(_next_step(scenario.name))

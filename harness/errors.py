@@ -6,6 +6,9 @@ message (one paragraph, no traceback) and exits with its `exit_code`.
 from __future__ import annotations
 
 import enum
+import os
+import sys
+import traceback
 
 
 class ExitCode(enum.IntEnum):
@@ -58,3 +61,15 @@ class Stopped(BaseException):
     def __init__(self, signum: int, name: str, exit_code: int):
         super().__init__(name)
         self.signum, self.name, self.exit_code = signum, name, exit_code
+
+
+def internal_error(exc: BaseException) -> str:
+    """The one line for an exception nobody expected, the harness's own fault (exit 2);
+    HARNESS_DEBUG=1 prints its traceback too."""
+    if os.environ.get("HARNESS_DEBUG"):
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    text = str(exc)
+    if len(text) > 500:
+        text = text[:500] + "…"
+    return (f"the harness failed, a bug in the harness: {type(exc).__name__}: {text} "
+            "(HARNESS_DEBUG=1 shows the traceback)")

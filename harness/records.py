@@ -362,13 +362,15 @@ DIAGNOSIS_KINDS = ("attribute-type", "function-attribute", "missing-attribute",
                    "module-internals", "module-list",
                    "other")
 
-OUTCOMES = ("ok", "error", "stopped")
+# incomplete: the harness could not record the whole run (the model's code turned its tracer
+# off, or the harness itself failed); `error` says what, with phase "recording" for the latter
+OUTCOMES = ("ok", "error", "stopped", "incomplete")
 
 
 @dataclass
 class End(Record):
     kind: str = spec(_str)
-    outcome: str = spec(lambda v: v in OUTCOMES, "ok, error or stopped")
+    outcome: str = spec(lambda v: v in OUTCOMES, "ok, error, stopped or incomplete")
     stops: int = spec(_int)
     stopped_by: Optional[str] = spec(_opt(_str), "a string", required=False)
     error: Optional[ErrorInfo] = spec(_opt(lambda v: isinstance(v, dict)), "an object",

@@ -18,6 +18,7 @@ snapshot is `json.loads` only: one from a stranger runs no code.
 """
 from __future__ import annotations
 
+import errno
 import fnmatch
 import json
 import os
@@ -90,22 +91,48 @@ class SnapshotWriteError(HarnessError):
     """Writing the snapshot failed (disk full, a closed pipe...): the run cannot go on."""
 
 
+class SnapshotBusy(HarnessError):
+    """Another run is writing this snapshot right now."""
+
+
 class SnapshotWriter:
+    """One writer per snapshot: the file is locked (`flock`, held until the writer closes or
+    its process dies) before it is emptied, so a second run aimed at the same file is refused
+    and never mixes its records with the first's. The lock is the kernel's: a run killed by
+    any signal releases it, and its file keeps every stop it reached."""
+
     def __init__(self, path: str):
         self.path = path
         parent = os.path.dirname(os.path.abspath(path))
         try:
             os.makedirs(parent, exist_ok=True)
-            self._fd: Optional[int] = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+            # not O_TRUNC: a file another run is writing must be left alone until it is ours
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o666)
         except OSError as exc:
             raise SnapshotError(f"cannot write the snapshot to {path}: "
                                 f"{exc.strerror or exc}") from None
+        try:
+            _lock(fd, path)
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                os.ftruncate(fd, 0)
+        except OSError as exc:
+            os.close(fd)
+            raise SnapshotError(f"cannot write the snapshot to {path}: "
+                                f"{exc.strerror or exc}") from None
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd: Optional[int] = fd
         self.lines = 0
+        self.stops = 0
+        self.ended = False  # an end record was written
 
     def write(self, record: Union[Record, dict]) -> None:
         if self._fd is None:
             raise SnapshotWriteError(f"the snapshot {self.path} is already closed")
-        data = _line(record.to_json() if isinstance(record, Record) else record) + b"\n"
+        data = record.to_json() if isinstance(record, Record) else record
+        kind = data.get("kind")
+        data = _line(data) + b"\n"
         try:
             while data:
                 written = os.write(self._fd, data)
@@ -114,6 +141,8 @@ class SnapshotWriter:
             raise SnapshotWriteError(f"writing the snapshot {self.path} failed: "
                                      f"{exc.strerror or exc}") from None
         self.lines += 1
+        self.stops += kind == "stop"
+        self.ended = self.ended or kind == "end"
 
     def close(self) -> None:
         if self._fd is not None:
@@ -126,8 +155,49 @@ class SnapshotWriter:
     def __enter__(self) -> "SnapshotWriter":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc is not None and not self.ended and self._fd is not None \
+                and not isinstance(exc, SnapshotWriteError):
+            self._end_incomplete(exc)
         self.close()
+
+    def _end_incomplete(self, exc: BaseException) -> None:
+        """The run broke off (the harness's own fault): the file still ends with a record
+        saying so, and the exception learns which file keeps what (`snapshot_kept`)."""
+        stopped = isinstance(exc, (KeyboardInterrupt, SystemExit)) or \
+            type(exc).__name__ in ("Stopped", "BdbQuit")
+        end: Dict[str, Any] = {"kind": "end", "outcome": "stopped" if stopped else "incomplete",
+                               "stops": self.stops}
+        if stopped:
+            end["stopped_by"] = getattr(exc, "name", None) or type(exc).__name__
+        else:
+            end["error"] = {"type": type(exc).__name__, "message": str(exc)[:2000],
+                            "phase": "recording"}
+        try:
+            self.write(end)
+        except HarnessError:
+            return
+        try:
+            exc.snapshot_kept = (f"{self.path} keeps the {self.stops} stops recorded before "  # type: ignore[attr-defined]
+                                 "it, and ends as " + end["outcome"])
+        except AttributeError:
+            pass
+
+
+def _lock(fd: int, path: str) -> None:
+    """Take the file's writer lock, or refuse: another run is writing it."""
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system: no lock to take
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise SnapshotBusy(f"another run is writing the snapshot {path} right now; wait for "
+                           "it to end, or give this run another -o") from None
+    except OSError as exc:
+        if exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL, errno.EBADF):
+            raise  # a file system without locks (some network ones): write unlocked
 
 
 # -- reading ------------------------------------------------------------------------------------

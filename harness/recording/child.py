@@ -20,7 +20,7 @@ import signal
 import sys
 from typing import Optional
 
-from ..errors import ExitCode, HarnessError, Stopped
+from ..errors import ExitCode, HarnessError, Stopped, internal_error
 from ..job import Job
 from ..show import render
 from ..show.run_report import LivePrinter
@@ -42,6 +42,8 @@ class Status:
         self.fd = fd
 
     def __call__(self, **fields) -> None:
+        if fields.get("ending"):
+            _State.ending = True
         if self.fd is None:
             return
         try:
@@ -50,7 +52,13 @@ class Status:
             self.fd = None
 
 
+class _State:
+    ending = False  # the end record is being written: the run's outcome is decided
+
+
 def _stop_on_signal(signum, frame):
+    if _State.ending:  # too late to stop: the snapshot says how the run ended, and so do we
+        return
     for sig in STOP_SIGNALS:  # the run is ending: a second signal must not cut that short
         signal.signal(sig, signal.SIG_IGN)
     if signum == signal.SIGINT:
@@ -124,11 +132,17 @@ def _end_with_parent() -> None:
 
 
 def main(argv) -> None:
-    code = ExitCode.INTERRUPTED
+    code = ExitCode.USAGE
+    status = Status(None)
     try:
         for sig in STOP_SIGNALS:
             signal.signal(sig, _stop_on_signal)
+        # The parent starts this process with the stop signals blocked, so that one sent while
+        # it starts waits here, pending, rather than being lost or killing it half-started.
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, set(STOP_SIGNALS))
         _end_with_parent()
+        render.escape_unencodable(sys.stdout, sys.stderr)
         if len(argv) != 2:
             print("usage: harness_recorder.py JOB_FD STATUS_FD", file=sys.stderr)
             code = ExitCode.USAGE
@@ -141,9 +155,13 @@ def main(argv) -> None:
                 signal.signal(signal.SIGINT, signal.default_int_handler)
             code = run_job(job, status)
             status(phase="done")
-    except (KeyboardInterrupt, Stopped) as exc:  # before the run began: nothing to close
+    except (KeyboardInterrupt, Stopped) as exc:
         code = exc.exit_code if isinstance(exc, Stopped) else ExitCode.INTERRUPTED
-        render.error("interrupted before the run began; no snapshot was written")
+        if not _State.ending:  # before the run began: nothing to close
+            render.error("interrupted before the run began; no snapshot was written")
+    except BaseException as exc:  # noqa: B902 - the harness's own fault: said, never silent
+        code = ExitCode.USAGE
+        render.error(internal_error(exc))
     finally:
         for sig in STOP_SIGNALS:
             signal.signal(sig, signal.SIG_IGN)
@@ -152,4 +170,6 @@ def main(argv) -> None:
                 stream.flush()
             except (OSError, ValueError):
                 pass
+        status(exit=int(code))  # the parent trusts an exit code only when it was told it
         os._exit(int(code))
+

@@ -61,11 +61,18 @@ class Recording:
     signals: List[int] = field(default_factory=list)  # stop signals this process received
     # run --keep-going: the change it proposes for the next round (remedies.Change as JSON)
     change: Optional[dict] = None
+    told_exit: Optional[int] = None  # the exit code it said it would end with
+    ending: bool = False  # it began writing its snapshot's end record
+
+    @property
+    def told(self) -> bool:
+        """It ended as it said it would: its exit code is its own, not a model's `os._exit`."""
+        return self.told_exit is not None and self.told_exit == self.code
 
     @property
     def finished(self) -> bool:
         """It ended by itself, having written its snapshot's end (or refused bad input)."""
-        return self.phase == "done" or (self.code == ExitCode.USAGE and self.ready)
+        return self.told and (self.phase == "done" or self.code == ExitCode.USAGE)
 
     @property
     def recorded(self) -> bool:
@@ -74,16 +81,14 @@ class Recording:
             and os.path.exists(self.snapshot)
 
     def exit_code(self) -> int:
-        """The exit code `harness` ends with for this recording."""
+        """The exit code `harness` ends with for this recording: the one it told, which its
+        snapshot's end agrees with (a stop signal that came after the end was written changes
+        nothing); else the signal this process got; else it died (RecorderDied)."""
+        if self.told:
+            return self.code
         if self.signals:
             return _exit_for_signal(self.signals[0])
-        if self.code < 0:
-            raise self.died()
-        if self.code in (ExitCode.INTERRUPTED, ExitCode.TERMINATED, ExitCode.HANGUP):
-            return self.code
-        if not self.finished:
-            raise self.died()
-        return self.code
+        raise self.died()
 
     def died(self) -> RecorderDied:
         if self.code < 0:
@@ -181,6 +186,10 @@ class _Child:
                         rec.snapshot = status["snapshot"]
                     if isinstance(status.get("change"), dict):
                         rec.change = status["change"]
+                    if status.get("ending"):
+                        rec.ending = True
+                    if isinstance(status.get("exit"), int):
+                        rec.told_exit = status["exit"]
                 if self.on_status is not None:
                     self.on_status(status)
 
@@ -238,15 +247,29 @@ def signals_forwarded() -> Iterator[_SignalForwarding]:
         yield _forwarding or _SignalForwarding()
         return
     forwarding = _forwarding = _SignalForwarding()
-    wanted = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP")
-                                                else [])
-    previous = {sig: signal.signal(sig, forwarding.handle) for sig in wanted}
+    previous = {sig: signal.signal(sig, forwarding.handle) for sig in STOP_SIGNALS}
     try:
         yield forwarding
     finally:
         for sig, handler in previous.items():
-            signal.signal(sig, handler)
+            signal.signal(sig, SIGNALS_AFTER.get(sig, handler))
         _forwarding = None
+
+
+# What the stop signals do once a run is over: the command line, whose outcome the run
+# decided, ignores them until it exits (a Ctrl-C then must not turn an "ok" into 130).
+SIGNALS_AFTER: Dict[int, object] = {}
+
+
+STOP_SIGNALS = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP")
+                                                  else [])
+
+
+def _block(signals: List[int]):
+    """Block these signals; the mask before, to put back (None where masks do not exist)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, signals)
 
 
 def run(job: Job, python: Optional[str] = None, capture: bool = False,
@@ -258,14 +281,17 @@ def run(job: Job, python: Optional[str] = None, capture: bool = False,
     any pdb session, so this process ignores it instead of stopping the run."""
     with signals_forwarded() as forwarding:
         in_main = threading.current_thread() is threading.main_thread()
-        # The child starts with Ctrl-C ignored (inherited across exec) and takes it when it is
-        # ready to stop cleanly; one that comes before is forwarded then.
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
+        # The child starts with the stop signals blocked (the mask is inherited across exec)
+        # and unblocks them once it can stop cleanly: one that comes meanwhile waits, pending,
+        # in the child and here (blocked, not ignored: never lost), and is handled then.
+        blocked = _block(STOP_SIGNALS) if in_main else None
         try:
             child = _Child(job, python or sys.executable, capture, on_status)
         finally:
-            if in_main and not job.interactive:
-                signal.signal(signal.SIGINT, previous)
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN) \
+                if in_main and job.interactive else None
+            if blocked is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         forwarding.children.append(child)
         try:
             for signum in forwarding.received:  # came while it was starting
@@ -281,7 +307,7 @@ def run(job: Job, python: Optional[str] = None, capture: bool = False,
             rec = child.wait()
         finally:
             forwarding.children.remove(child)
-            if in_main and job.interactive:
+            if previous is not None:
                 signal.signal(signal.SIGINT, previous)
         rec.signals = list(forwarding.received)
         return rec

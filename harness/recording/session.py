@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, List, Optional
 
 from .. import __version__, runs
-from ..errors import ExitCode, HarnessError, Stopped
+from ..errors import ExitCode, HarnessError, Stopped, internal_error
 from ..records import ENCODING_VERSION, FORMAT, FORMAT_VERSION, BreakpointInfo, End, \
     ErrorInfo, Header, ScenarioInfo, Stop, WarningInfo
 from ..scenario import Scenario
 from ..snapshot import SnapshotWriteError, SnapshotWriter
-from ..text import strip_addresses
+from ..text import counted, strip_addresses
 from . import NUMPY_MISSING, backends, builder_log, diagnosis as diagnose, import_torch, probes
 from .engine import Engine, WatchedBreakpoint
 from .observer import RunObserver
@@ -105,9 +105,15 @@ def record(scenario: Scenario, output: Optional[str] = None, backend: str = "aut
         raise HarnessError(f"torch cannot be imported by {sys.executable}: "
                            f"{type(exc).__name__}: {exc}") from None
     with caller_state_kept(torch):
-        return _record(torch, scenario, output, backend, save_scripted, sink,
-                       observer or RunObserver(), progress, interactive, replace_last,
-                       keep_going)
+        try:
+            return _record(torch, scenario, output, backend, save_scripted, sink,
+                           observer or RunObserver(), progress, interactive, replace_last,
+                           keep_going)
+        except (HarnessError, KeyboardInterrupt, Stopped, bdb.BdbQuit):
+            raise
+        except Exception as exc:  # noqa: B902 - the harness's own: one line, never silent
+            kept = getattr(exc, "snapshot_kept", None)
+            raise HarnessError(internal_error(exc) + (f"; {kept}" if kept else "")) from None
 
 
 def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
@@ -173,6 +179,7 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
             tracer.start()
             try:
                 model = factory(*scenario.model.args, **scenario.model.kwargs)
+                _check_scriptable(torch, model, scenario)
                 if keep_going is not None:
                     keep_going.apply(model)  # the changes of the rounds before this one
                 torch_values.name_model(encoder, model)
@@ -180,11 +187,14 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
                 progress(phase="scripting the model")
                 scripted = torch.jit.script(model)
             except BaseException as exc:  # noqa: B902 - sorted out just below
+                if isinstance(exc, NotScriptable):
+                    raise
                 if _stops_the_run(exc):
                     stopped_by = exc
                 else:
                     error = exc
             finally:
+                removed = _tracer_removed(tracer)
                 tracer.stop()
             if keep_going is not None and keep_going.problem:
                 raise HarnessError(keep_going.problem)
@@ -198,13 +208,17 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
             builders = builder_log.calls_made() if error is not None else []
         end = _end(engine, scripted, error, phase, stopped_by, caught, reason)
         if end.error is not None and error is not None:
-            end.diagnosis = diagnose.diagnose(error, phase, run_probes, builders, encoder,
-                                              diagnose.StopNotes.read(output), scenario, model)
+            end.diagnosis = _diagnosis(error, phase, run_probes, builders, encoder, output,
+                                       scenario, model)
             observer.on_failure(error, end.diagnosis)
             if keep_going is not None:
                 keep_going.after_failure(end.diagnosis, model, error, progress)
         for name, value in observer.end_fields().items():
             setattr(end, name, value)
+        if removed and stopped_by is None:
+            end.outcome, end.scripted, end.diagnosis = "incomplete", None, None
+            end.error = ErrorInfo(type="TracerRemoved", message=removed, phase=phase)
+        progress(ending=True)  # from here on, the outcome is decided: a late signal is ignored
         emit(end)
     progress(phase="finishing")
     if scripted is not None and save_scripted:
@@ -216,8 +230,43 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
                                f"could not be saved to {save_scripted}: {exc}") from None
     if stopped_by is not None and not isinstance(stopped_by, bdb.BdbQuit):
         raise stopped_by
+    if end.outcome == "incomplete":
+        raise HarnessError(f"{removed}, so the run was not recorded whole: {output} ends as "
+                           f"incomplete after {counted(engine.stops, 'stop')}")
     return RunResult(outcome=end.outcome, stops=engine.stops, path=output, end=end,
                      scripted=scripted)
+
+
+class NotScriptable(HarnessError):
+    """The factory returned what torch.jit.script cannot take (not a module, not callable)."""
+
+
+def _check_scriptable(torch: Any, model: Any, scenario: Scenario) -> None:
+    if isinstance(model, torch.nn.Module) or callable(model):
+        return
+    shown = repr(model)
+    shown = shown if len(shown) <= 80 else shown[:80] + "…"
+    raise NotScriptable(f"{scenario.model.factory} returned {strip_addresses(shown)} (of type "
+                        f"{type_name(type(model))}), which torch.jit.script cannot script: a "
+                        "factory returns a torch.nn.Module (or a function or class to script)")
+
+
+def _diagnosis(error: BaseException, phase: str, run_probes: Any, builders: list,
+               encoder: Any, output: str, scenario: Scenario, model: Any) -> Any:
+    """The diagnosis of a failed run; None when working it out fails itself (the run's end,
+    torch's error word for word, matters more than the harness's reading of it)."""
+    try:
+        return diagnose.diagnose(error, phase, run_probes, builders, encoder,
+                                 diagnose.StopNotes.read(output), scenario, model)
+    except Exception:  # noqa: B902 - the diagnosis is an extra; it never costs the end record
+        return None
+
+
+def _tracer_removed(tracer: Any) -> Optional[str]:
+    """What the model's code did to the harness's tracer, if it turned it off (checked once,
+    at the run's end: nothing is added to the work of each call)."""
+    check = getattr(tracer, "removed", None)
+    return check() if check is not None else None
 
 
 def _recording_failed(failure: Exception, output: str) -> HarnessError:

@@ -42,7 +42,7 @@ h1 { font-size: 18px; margin: 0 0 4px; }
 h2 { font-size: 15px; margin: 0 0 8px; }
 .meta, .dim { color: var(--dim); }
 .outcome-ok { color: var(--ok); font-weight: 600; }
-.outcome-error, .outcome-unfinished { color: var(--bad); font-weight: 600; }
+.outcome-error, .outcome-unfinished, .outcome-incomplete { color: var(--bad); font-weight: 600; }
 .outcome-stopped { color: #8a6d00; font-weight: 600; }
 pre, code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
                    font-size: 12.5px; }

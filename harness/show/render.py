@@ -74,6 +74,16 @@ def stop_detail(stop: Stop, style: Style) -> List[str]:
     return lines
 
 
+def escape_unencodable(*streams: IO[str]) -> None:
+    """A character the output's encoding cannot show (PYTHONIOENCODING=ascii, a C locale, a
+    lone surrogate) is written as its escape, `\\u2713`, never dropped or a traceback."""
+    for stream in streams:
+        try:
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[attr-defined]
+        except (AttributeError, ValueError, OSError):
+            pass
+
+
 def error(message: str, stream: IO[str] = None) -> None:
     stream = stream or sys.stderr
     try:

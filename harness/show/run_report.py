@@ -40,6 +40,9 @@ def outcome_line(end: Optional[End], stops: List[Stop]) -> str:
         return (f"outcome: stopped{seen}: {safe_line(end.stopped_by or 'interrupted')}; "
                 f"{counted(end.stops, 'stop')} recorded")
     err = end.error
+    if end.outcome == "incomplete":
+        why = f": {safe_line(err.message)}" if err is not None else ""
+        return f"outcome: incomplete, not recorded whole{why}; {counted(end.stops, 'stop')} recorded"
     while_ = (end.diagnosis.phase if end.diagnosis is not None else
               "building the model" if err is not None and err.phase == "build" else "scripting")
     return f"outcome: error while {safe_line(while_)}" + (

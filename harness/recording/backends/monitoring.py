@@ -9,6 +9,7 @@ back, so other tools (a debugger, coverage) keep theirs.
 from __future__ import annotations
 
 import sys
+from typing import Optional
 
 from . import Events
 
@@ -70,11 +71,25 @@ class MonitoringBackend:
             mon.set_local_events(tool, code, wanted)
         mon.set_events(tool, ev.PY_UNWIND)
 
+    def removed(self) -> Optional[str]:
+        """What the model's code did, if the tool id is no longer the harness's."""
+        if self.tool is None:
+            return None
+        mon = sys.monitoring
+        if mon.get_tool(self.tool) != "harness":
+            return (f"the model's code freed the harness's sys.monitoring tool id {self.tool} "
+                    "(sys.monitoring.free_tool_id)")
+        if not mon.get_events(self.tool) & mon.events.PY_UNWIND:
+            return "the model's code turned off the harness's sys.monitoring events"
+        return None
+
     def stop(self) -> None:
         if self.tool is None:
             return
         mon = sys.monitoring
         tool, self.tool = self.tool, None
+        if mon.get_tool(tool) != "harness":
+            return  # freed by the model's code (`removed` says so): nothing of ours to undo
         mon.set_events(tool, 0)
         for code in self.events.codes:
             mon.set_local_events(tool, code, 0)

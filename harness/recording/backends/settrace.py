@@ -99,7 +99,19 @@ class SettraceBackend:
                 return local_trace if theirs is None else chained(theirs)
 
         sys.settrace(global_trace)
+        self._global = global_trace
         self._started = True
+
+    def removed(self) -> Optional[str]:
+        """What the model's code did, if the trace function is no longer ours."""
+        if not self._started:
+            return None
+        now = sys.gettrace()
+        if now is self._global:
+            return None
+        if now is None:
+            return "the model's code removed the harness's trace function (sys.settrace(None))"
+        return "the model's code replaced the harness's trace function (sys.settrace)"
 
     def stop(self) -> None:
         if self._started:
