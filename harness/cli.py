@@ -269,27 +269,26 @@ def load_scenario(args: argparse.Namespace):
     if args.scenario:
         return scenario_mod.load(shipped.resolve(args.scenario))
     if args.model:
-        import yaml
-
         try:
-            factory_args = yaml.safe_load(args.args)
-        except yaml.YAMLError as exc:
-            raise HarnessError(f"--args is not valid YAML: {exc}") from None
+            here = os.getcwd()
+        except OSError as exc:
+            raise HarnessError(f"--model {args.model}: the current folder cannot be read "
+                               f"({exc.strerror}; was it deleted?); cd to an existing one"
+                               ) from None
+        factory_args = scenario_mod.parse_yaml(args.args, "--args")
         if not isinstance(factory_args, list):
-            raise HarnessError(f"--args must be a YAML list such as '[true]'; got {args.args!r}")
-        try:
-            factory_kwargs = yaml.safe_load(args.kwargs)
-        except yaml.YAMLError as exc:
-            raise HarnessError(f"--kwargs is not valid YAML: {exc}") from None
+            raise HarnessError(f"--args must be a YAML list such as '[true]'; got "
+                               f"{args.args[:80]!r}")
+        factory_kwargs = scenario_mod.parse_yaml(args.kwargs, "--kwargs")
         if not isinstance(factory_kwargs, dict) or not all(
                 isinstance(k, str) and k.isidentifier() for k in factory_kwargs):
             raise HarnessError("--kwargs must be a YAML mapping of argument names, such as "
-                               f"'{{depth: 2}}'; got {args.kwargs!r}")
+                               f"'{{depth: 2}}'; got {args.kwargs[:80]!r}")
         attr = args.model.rpartition(":")[2]
         data = seed_walk.scenario_data(args.model, factory_args,
                                        name=f"seed-walk-{attr}" if attr.isidentifier()
                                        else "seed-walk", kwargs=factory_kwargs)
-        return scenario_mod.from_data(data, base_dir=os.getcwd(), file="--model")
+        return scenario_mod.from_data(data, base_dir=here, file="--model")
     raise HarnessError("give a scenario file (e.g. scenarios/seed_walk.yaml), a shipped "
                        "scenario's name (e.g. seed_walk), or --model path/to/models.py:MyNet")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import hashlib
 import json
 import textwrap
 from collections import OrderedDict
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional, Tuple
 
 from .records import Source, Stop, Tag, path_label, same_data
+from .text import counted
 from .snapshot import Snapshot, key_label
 
 HEADER_FIELDS = ("torch", "python", "backend", "optimize", "hashseed")
@@ -91,6 +93,8 @@ class DiffReport:
     # the value encodings of A and B, when they differ: values are then not compared
     encoding: Optional[Tuple[int, int]] = None
     contents: bool = True  # False: tensors compared by shape, dtype and device only
+    # functions with stops but no source record, in A and in B: their code cannot be compared
+    missing_sources: Tuple[List[str], List[str]] = ([], [])
 
     @property
     def counts(self) -> Dict[str, int]:
@@ -102,6 +106,7 @@ class DiffReport:
             "sources": sum(1 for f in fns if f.source and f.source.code_changed),
             "reformatted": sum(1 for f in fns if f.source and not f.source.code_changed),
             "paired": self.paired,
+            "missing_sources": len(self.missing_sources[0]) + len(self.missing_sources[1]),
         }
 
     @property
@@ -110,7 +115,7 @@ class DiffReport:
         # The header's torch and Python versions are context, not a difference in the walk.
         return not (c["only_a"] or c["only_b"] or c["changed"] or c["sources"]
                     or self.warnings[0] or self.warnings[1] or self.outcome or self.scenario
-                    or self.encoding)
+                    or self.encoding or c["missing_sources"])
 
     def to_data(self) -> dict:
         return {
@@ -136,6 +141,7 @@ class DiffReport:
             "encoding": None if self.encoding is None else
             {"a": self.encoding[0], "b": self.encoding[1]},
             "tensor_contents_compared": self.contents,
+            "missing_sources": {"a": self.missing_sources[0], "b": self.missing_sources[1]},
         }
 
 
@@ -280,7 +286,7 @@ def _set_changes(a_items: list, b_items: list, path: str) -> List[ValueChange]:
 def diff(a: Snapshot, b: Snapshot, contents: bool = True) -> DiffReport:
     """Compare two snapshots; `contents=False` leaves tensors' contents out (shape, dtype and
     device still count): two models that draw different random numbers then compare equal."""
-    report = DiffReport(a=a.path, b=b.path, contents=contents)
+    report = DiffReport(a=a.path, b=b.path, contents=contents, missing_sources=([], []))
     for name in HEADER_FIELDS:
         if not same_data(a.header.get(name), b.header.get(name)):
             report.header[name] = (a.header.get(name), b.header.get(name))
@@ -311,7 +317,12 @@ def diff(a: Snapshot, b: Snapshot, contents: bool = True) -> DiffReport:
 
     for function in report.functions:
         src_a, src_b = a.sources.get(function), b.sources.get(function)
-        if src_a and src_b and src_a.sha256 != src_b.sha256:
+        if src_a is None:
+            report.missing_sources[0].append(function)
+        if src_b is None:
+            report.missing_sources[1].append(function)
+        # the hashes are the texts' own, worked out here: a file's stored sha256 is not trusted
+        if src_a and src_b and source_hash(src_a) != source_hash(src_b):
             report.functions[function].source = compare_sources(src_a, src_b)
 
     wa, wb = _warning_texts(a), _warning_texts(b)
@@ -322,10 +333,34 @@ def diff(a: Snapshot, b: Snapshot, contents: bool = True) -> DiffReport:
     return report
 
 
+# Past these, two source texts are not compared line by line (difflib's time grows with the
+# square of the lines, and parsing a text takes many times its size): a real function of
+# torch is a few hundred lines.
+MAX_SOURCE_CHARS = 512 * 1024
+MAX_SOURCE_LINES = 5000
+
+
+def source_hash(src: Source) -> str:
+    """The sha256 of a source record's text, worked out from the text (the stored one only
+    when the text itself was not recorded)."""
+    if src.text is None:
+        return src.sha256
+    return hashlib.sha256(src.text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _too_long(text: str) -> bool:
+    return len(text) > MAX_SOURCE_CHARS or text.count("\n") > MAX_SOURCE_LINES
+
+
 def compare_sources(src_a: Source, src_b: Source) -> SourceChange:
     text_a, text_b = src_a.text or "", src_b.text or ""
     labels = (f"{src_a.file} (A, line {src_a.first_line})",
               f"{src_b.file} (B, line {src_b.first_line})")
+    if _too_long(text_a) or _too_long(text_b):
+        note = [f"the source texts differ ({counted(text_a.count(chr(10)) + 1, 'line')} in A, "
+                f"{counted(text_b.count(chr(10)) + 1, 'line')} in B): too long to compare line "
+                f"by line (over {MAX_SOURCE_LINES} lines or {MAX_SOURCE_CHARS // 1024} KB)"]
+        return SourceChange(True, note, note)
     text_diff = _unified(text_a, text_b, labels)
     code_a, code_b = normalized_code(text_a), normalized_code(text_b)
     if code_a is None or code_b is None:  # unparsable here: only the text can be compared

@@ -135,6 +135,14 @@ def _read(path: str) -> str:
                             file=path, line=line) from None
 
 
+def parse_yaml(text: str, what: str) -> Any:
+    """YAML from the command line (`--args`), held to a scenario file's bounds: its size, and
+    aliases expanding past MAX_NODES values."""
+    if len(text) > MAX_FILE_BYTES:
+        raise ScenarioError(f"is {len(text)} characters; at most {MAX_FILE_BYTES}", file=what)
+    return _parse_yaml(text, what)[0]
+
+
 def _parse_yaml(text: str, path: str) -> Tuple[Any, Lines]:
     import yaml
 
@@ -152,6 +160,9 @@ def _parse_yaml(text: str, path: str) -> Tuple[Any, Lines]:
                             line=mark.line + 1 if mark else None) from None
     except RecursionError:
         raise ScenarioError("not a scenario: the YAML is nested too deeply", file=path) from None
+    except ValueError as exc:  # an integer past Python's 4300 digits, and the like
+        raise ScenarioError(f"not a scenario: a value cannot be read: {exc}", file=path) \
+            from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -303,9 +314,19 @@ def _model(check: _Checker, raw: Any, base_dir: str) -> ModelSpec:
     seed = check.typed(spec.get("seed", 0), path + ("seed",), (int,), "an integer")
     if not 0 <= seed <= MAX_SEED:
         raise check.fail(path + ("seed",), f"must be between 0 and {MAX_SEED} (what "
-                                           f"torch.manual_seed takes); got {seed}")
+                                           f"torch.manual_seed takes); got {_number(seed)}")
     return ModelSpec(factory=factory, file=file, module=module, attr=attr, args=tuple(args),
                      kwargs=dict(kwargs), seed=seed, line=check.lines.get(path + ("factory",)))
+
+
+MAX_INT_BITS = 1024  # an integer argument past this is not a model's size or flag
+
+
+def _number(n: int) -> str:
+    """An integer as text, however long (Python refuses str() past 4300 digits)."""
+    if n.bit_length() <= 64:
+        return str(n)
+    return f"an integer of {n.bit_length()} bits"
 
 
 def _json_data(check: _Checker, value: Any, path: Tuple) -> None:
@@ -314,6 +335,10 @@ def _json_data(check: _Checker, value: Any, path: Tuple) -> None:
     stack = [(value, path)]
     while stack:
         item, where = stack.pop()
+        if isinstance(item, int) and not isinstance(item, bool) \
+                and item.bit_length() > MAX_INT_BITS:
+            raise check.fail(where, f"an integer of {item.bit_length()} bits ({_number(item)}); "
+                                    f"at most {MAX_INT_BITS} bits travel as JSON data")
         if item is None or isinstance(item, (bool, int, str)):
             continue
         if isinstance(item, float):
@@ -329,6 +354,26 @@ def _json_data(check: _Checker, value: Any, path: Tuple) -> None:
         else:
             raise check.fail(where, "must be plain data (a string, number, true/false, null, "
                                     f"list or mapping); got {type(item).__name__} {item!r:.60}")
+
+
+MAX_CONDITION_CHARS = 4096  # a condition is a line of Python; compiling more is a risk
+
+
+def compile_condition(text: str, filename: str) -> Any:
+    """A condition (`when`, the debugger's `ns`) compiled; ValueError saying why it is not
+    one: a syntax error, or one too long or nested too deeply to compile in bounded time."""
+    if len(text) > MAX_CONDITION_CHARS:
+        raise ValueError(f"a condition of {len(text)} characters; at most "
+                         f"{MAX_CONDITION_CHARS}")
+    try:
+        return compile(text, filename, "eval")
+    except SyntaxError as exc:
+        raise ValueError(f"not a Python expression: {exc.msg}") from None
+    except (RecursionError, MemoryError):
+        raise ValueError("not a condition this harness can compile: nested too deeply") \
+            from None
+    except ValueError as exc:  # a NUL character
+        raise ValueError(f"not a Python expression: {exc}") from None
 
 
 def _breakpoint(check: _Checker, raw: Any, path: Tuple) -> Breakpoint:
@@ -352,9 +397,9 @@ def _breakpoint(check: _Checker, raw: Any, path: Tuple) -> Breakpoint:
     if when is not None:
         check.typed(when, path + ("when",), (str,), "a Python expression on the frame's locals")
         try:
-            compile(when, "<when>", "eval")
-        except SyntaxError as exc:
-            raise check.fail(path + ("when",), f"not a Python expression: {exc.msg}") from None
+            compile_condition(when, "<when>")
+        except ValueError as exc:
+            raise check.fail(path + ("when",), str(exc)) from None
     lines = {str(k): check.lines[path + (k,)] for k in spec if path + (k,) in check.lines}
     if path in check.lines:
         lines[""] = check.lines[path]

@@ -32,9 +32,15 @@ from .errors import HarnessError, SnapshotError
 from .records import End, Header, Record, RecordError, Source, Stop
 from .text import counted
 
-MAX_LINE_BYTES = 64 * 1024 * 1024  # a longer line is skipped unread
+# Bounds that keep a reader's memory a small multiple of its input, whatever the file holds.
+# A record the harness writes is a few KB (a stop of a real model: 1-2 KB); parsed, JSON takes
+# 10 to 60 times its text's size in Python objects, so one line is bounded by its bytes and by
+# how many values it holds (counted before it is parsed).
+MAX_LINE_BYTES = 16 * 1024 * 1024  # a longer line is skipped unread
+MAX_LINE_VALUES = 1_000_000  # a line with more values (commas) is skipped unparsed
 MAX_PROBLEMS = 20  # problems kept word for word; the rest are counted
 CACHE_STOPS = 20000  # parsed stops kept in memory; the rest are parsed again when asked for
+CACHE_BYTES = 32 * 1024 * 1024  # ... and no more than this many bytes of their lines
 
 _SEPARATORS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
 
@@ -231,6 +237,7 @@ class StopList(Sequence):
         self._offsets = array("q")
         self._lengths = array("q")
         self._cache: "OrderedDict[int, Stop]" = OrderedDict()
+        self._cached_bytes = 0
 
     def _add(self, span: Tuple[int, int], stop: Stop) -> None:
         self._offsets.append(span[0])
@@ -239,8 +246,11 @@ class StopList(Sequence):
 
     def _remember(self, i: int, stop: Stop) -> None:
         self._cache[i] = stop
-        if len(self._cache) > CACHE_STOPS:
-            self._cache.popitem(last=False)
+        self._cached_bytes += self._lengths[i]
+        while len(self._cache) > 1 and (len(self._cache) > CACHE_STOPS
+                                        or self._cached_bytes > CACHE_BYTES):
+            old, _ = self._cache.popitem(last=False)
+            self._cached_bytes -= self._lengths[old]
 
     def __len__(self) -> int:
         return len(self._offsets)
@@ -448,8 +458,12 @@ class _Source:
                     raw = f.read(length)
             except OSError as exc:
                 raise SnapshotError(f"cannot read {self.path} again: {exc.strerror}") from None
-        record = parse_line(raw.decode("utf-8"))
-        assert isinstance(record, Stop)
+        try:
+            record = parse_line(raw.decode("utf-8"))
+        except (ValueError, RecordError) as exc:
+            raise SnapshotError(f"{self.path} changed after it was read: {exc}") from None
+        if not isinstance(record, Stop):
+            raise SnapshotError(f"{self.path} changed after it was read; read it again")
         return record
 
 
@@ -528,6 +542,9 @@ def _parse(lines: Iterator[Tuple[Tuple[int, int], Optional[bytes], bool]],
             continue
         if not raw.strip():
             continue
+        if raw.count(b",") > MAX_LINE_VALUES:
+            snap.problem(f"line {number}: more than {MAX_LINE_VALUES} values, skipped unread")
+            continue
         try:
             text = raw.decode("utf-8")
             record = parse_line(text)
@@ -578,7 +595,7 @@ def _record_kind(raw: bytes) -> str:
 def _header(raw: Optional[bytes], path: str) -> Header:
     not_one = SnapshotError(f"{path} is not a harness snapshot: its first line is not a "
                             f'"{records.FORMAT}" header')
-    if raw is None:
+    if raw is None or raw.count(b",") > MAX_LINE_VALUES:
         raise not_one
     try:
         data = json.loads(raw.decode("utf-8"), parse_constant=_no_constants)

@@ -298,10 +298,12 @@ class DebuggerMixin:
         expression on that frame's locals, e.g. name == "weights") is true. pdb breakpoints
         you set still stop too."""
         if arg.strip():
+            from ..scenario import compile_condition
+
             try:
-                self.h_until = compile(arg.strip(), "<ns condition>", "eval")
-            except SyntaxError as exc:
-                self.error(f"not a Python expression: {exc.msg}")
+                self.h_until = compile_condition(arg.strip(), "<ns condition>")
+            except ValueError as exc:
+                self.error(str(exc))
                 return None
         self.set_continue()
         return 1

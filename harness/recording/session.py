@@ -22,7 +22,7 @@ from .. import __version__, runs
 from ..errors import ExitCode, HarnessError, Stopped, internal_error
 from ..records import ENCODING_VERSION, FORMAT, FORMAT_VERSION, BreakpointInfo, End, \
     ErrorInfo, Header, ScenarioInfo, Stop, WarningInfo
-from ..scenario import Scenario
+from ..scenario import Scenario, compile_condition
 from ..snapshot import SnapshotWriteError, SnapshotWriter
 from ..text import counted, strip_addresses
 from . import NUMPY_MISSING, backends, builder_log, diagnosis as diagnose, import_torch, probes
@@ -48,7 +48,11 @@ def resolve_breakpoints(scenario: Scenario) -> List[WatchedBreakpoint]:
                 line = match_line(target, bp.at.fragment, bp.at.occurrence)
             except (LookupError, OSError, TypeError) as exc:
                 raise scenario.error_at(i, "at", str(exc)) from None
-        when = compile(bp.when, f"<when of breakpoints[{i}]>", "eval") if bp.when else None
+        try:
+            when = compile_condition(bp.when, f"<when of breakpoints[{i}]>") if bp.when \
+                else None
+        except ValueError as exc:
+            raise scenario.error_at(i, "when", str(exc)) from None
         watched.append(WatchedBreakpoint(index=i, spec=bp, target=target, line=line, when=when))
     return watched
 

@@ -66,6 +66,9 @@ def diff_page(report: DiffReport, a: Snapshot, b: Snapshot, label_a: str = "A",
                 for w in report.warnings[0]]
     changes += [f'<li class="new">warning only in {e(label_b)}: {e(w)}</li>'
                 for w in report.warnings[1]]
+    for label, missing in zip((label_a, label_b), report.missing_sources):
+        changes += [f'<li class="old">no source record in {e(label)} for {e(name)}: its code '
+                    "cannot be compared</li>" for name in missing]
     if changes:
         add(f"<h2>Run</h2><ul id=\"run-changes\">{''.join(changes)}</ul>")
     add("<h2>Functions</h2>")

@@ -278,7 +278,7 @@ function valueTree(value, key, open) {
   return box;
 }
 function select(index, scroll) {
-  const s = data.byIndex[index];
+  const s = data.byIndex.get(Number(index));
   if (!s) return;
   document.querySelectorAll(".stop.selected").forEach((r) => r.classList.remove("selected"));
   if (stopFromAddress() !== index) {
@@ -301,7 +301,7 @@ function select(index, scroll) {
     const box = el("details", {class: "local", "data-local": name});
     box.append(el("summary", {}, el("strong", {class: "mono"}, name), " = ",
                   el("span", {class: "short mono"}, s.short[name])));
-    const whole = s.whole && s.whole[name];
+    const whole = wholeValue(s, name);
     if (whole !== undefined) box.append(el("div", {class: "dim"}, "whole value:"),
                                         valueTree(whole, undefined, true));
     box.append(valueTree(value, undefined, whole === undefined));
@@ -329,8 +329,42 @@ function select(index, scroll) {
   }
 }
 
-data.byIndex = {};
-for (const s of data.stops) data.byIndex[s.i] = s;
+// A value written as what it gained since an earlier stop ("since", e.g. memo) or as the same
+// as an earlier stop's ("same_as") is put back together here, when its stop is shown, as
+// Snapshot.value does: the page carries each value once, so its size grows with the stops.
+function wholeValue(s, name) {
+  let stop = s, value = s.locals[name];
+  const linked = v => v !== null && typeof v === "object" && !Array.isArray(v);
+  if (!linked(value) || !("since" in value || "same_as" in value)) return undefined;
+  for (let n = 0; n < data.stops.length; n++) {  // same_as points back in time, never a loop
+    const same = linked(value) ? value.same_as : undefined;
+    if (!linked(same) || typeof same.stop !== "number" || same.stop >= stop.i ||
+        typeof same.local !== "string") break;
+    const earlier = data.byIndex.get(same.stop);
+    if (!earlier) break;
+    stop = earlier; name = same.local; value = stop.locals[name];
+  }
+  const gains = [];
+  let at = stop.i;
+  while (linked(value) && Array.isArray(value.items) && linked(value.since)) {
+    const base = value.since.stop;
+    if (typeof base !== "number" || base >= at) break;
+    gains.push(value);
+    at = base;
+    const earlier = data.byIndex.get(base);
+    value = earlier ? earlier.locals[name] : undefined;
+    if (value === undefined) return Object.assign({}, gains[0], {incomplete: true});
+  }
+  if (!gains.length) return value;
+  const whole = linked(value) ? Object.assign({}, value) : {type: gains[0].type};
+  delete whole.since;
+  whole.items = (linked(value) && Array.isArray(value.items)) ? value.items.slice() : [];
+  for (const gain of gains.reverse()) whole.items.push(...gain.items);
+  return whole;
+}
+
+data.byIndex = new Map();
+for (const s of data.stops) data.byIndex.set(s.i, s);
 renderTop();
 renderModules();
 renderStops();
@@ -430,10 +464,6 @@ def _stop(snap: Snapshot, stop: Stop, functions: Dict[str, int]) -> dict:
            "module": path_label(stop.subject), "flag": flag(stop), "text": text[:300],
            "search": f"{stop.function} {path_label(stop.subject)} {text}".lower(),
            "locals": stop.locals, "short": short}
-    whole = {name: snap.value(stop, name) for name, value in stop.locals.items()
-             if isinstance(value, dict) and ("since" in value or "same_as" in value)}
-    if whole:
-        out["whole"] = whole
     if stop.absent:
         out["absent"] = stop.absent
     return out

@@ -65,6 +65,12 @@ def diff_lines(report: DiffReport, style: Style, label_a: str = "A",
     if report.outcome:
         lines.append(f"outcome: {safe_line(str(report.outcome[0]))} → "
                      f"{safe_line(str(report.outcome[1]))}")
+    for label, missing in zip((label_a, label_b), report.missing_sources):
+        if missing:
+            lines.append(style.red(f"no source record in {label} for "
+                                   f"{safe_line(', '.join(missing[:10]))}"
+                                   + (f" and {len(missing) - 10} more" if len(missing) > 10
+                                      else "") + ": its code cannot be compared"))
     lines.append(summary_line(report, label_a, label_b))
     return lines
 
@@ -84,7 +90,9 @@ def summary_line(report: DiffReport, label_a: str = "A", label_b: str = "B") -> 
     return (f"different: {counted(c['paired'], 'stop')} paired, {c['changed']} changed, "
             f"{c['only_a']} only in {label_a}, {c['only_b']} only in {label_b}, "
             f"{counted(c['sources'], 'source')} with changed code, {c['reformatted']} "
-            f"reformatted only{left_out}")
+            f"reformatted only"
+            + (f", {counted(c['missing_sources'], 'source record')} missing"
+               if c["missing_sources"] else "") + left_out)
 
 
 def diff_text(report: DiffReport, color: bool = False) -> str:
