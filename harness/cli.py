@@ -495,7 +495,9 @@ def write_text(path: str, text: str) -> None:
     try:
         folder = os.path.dirname(os.path.abspath(path))
         os.makedirs(folder, exist_ok=True)
-        with open(path, "w", encoding="utf-8") as f:
+        # a lone surrogate (from a snapshot or a file name) is written as its escape, \ud800:
+        # in a page's JSON that is the same string again, elsewhere it shows what it was
+        with open(path, "w", encoding="utf-8", errors="backslashreplace") as f:
             f.write(text)
     except OSError as exc:
         raise HarnessError(f"cannot write {path}: {exc.strerror or exc}") from None

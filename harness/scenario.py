@@ -255,9 +255,15 @@ class _Checker:
 def _kind(value: Any) -> str:
     if value is None:
         return "nothing (null)"
-    return {dict: "a mapping", list: "a list", str: f"the string {value!r}", bool: f"{value}",
-            int: f"the number {value}", float: f"the number {value}"}.get(type(value),
-                                                                           type(value).__name__)
+    if type(value) is int:
+        return f"the number {_number(value)}"
+    if isinstance(value, str) and len(value) > 80:
+        return f"the string {value[:80]!r}…"
+    if isinstance(value, (bool, float)):
+        return f"the number {value}" if isinstance(value, float) else str(value)
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    return {dict: "a mapping", list: "a list"}.get(type(value), type(value).__name__)
 
 
 def from_data(data: Any, base_dir: str = ".", file: Optional[str] = None,

@@ -515,21 +515,27 @@ def _typed(value: dict) -> dict:
     if value.get("success"):
         return {"ok": True, "type": str(value.get("jit_type", ""))}
     reason = value.get("reason")
-    reason = reason.get("value", "") if isinstance(reason, dict) else str(reason or "")
+    reason = str(reason.get("value", "")) if isinstance(reason, dict) else str(reason or "")
     if reason.startswith("Cannot infer concrete type of torch.nn.Module"):
         return {"ok": "submodule"}
     return {"ok": False, "reason": reason}
 
 
+def _mapping(value: Any) -> Dict[Any, Any]:
+    """A field the page reads as a mapping; anything else (a stranger's file) as empty."""
+    return value if isinstance(value, dict) else {}
+
+
 def _from_builder(entry: dict, value: dict) -> None:
-    for name, attribute in (value.get("attributes") or {}).items():
+    for name, attribute in _mapping(value.get("attributes")).items():
         if isinstance(attribute, dict):
             entry["attributes"].setdefault(name, {"ok": True,
                                                   "type": str(attribute.get("jit_type", ""))})
-    for name, hint in (value.get("failed_attributes") or {}).items():
+    for name, hint in _mapping(value.get("failed_attributes")).items():
         entry["failed_attributes"][name] = hint if isinstance(hint, str) else json.dumps(hint)
-    for name, constant in (value.get("constants") or {}).items():
+    for name, constant in _mapping(value.get("constants")).items():
         entry["constants"][name] = json.dumps(constant)
-    for name in value.get("ignored_attributes") or []:
+    ignored = value.get("ignored_attributes")
+    for name in ignored if isinstance(ignored, list) else []:
         if isinstance(name, str) and name not in entry["ignored"]:
             entry["ignored"].append(name)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import cmd
 import json
 import re
-from typing import IO, Any, Callable, List, Optional
+from typing import IO, Any, Callable, List, Optional, Tuple
 
 from ..records import Stop, path_label
 from ..snapshot import Snapshot, key_label
@@ -44,12 +44,21 @@ def lookup(locals_: dict, path: str, whole: Optional[Callable[[str], Any]] = Non
 
 
 def _step(value: Any, key: str) -> Any:
+    try:
+        return _step_into(value, key)
+    except (LookupError, TypeError, ValueError, AttributeError):
+        # a value of a shape the harness never writes (a file not written by it)
+        raise PathError(f"no field {key!r} here") from None
+
+
+def _step_into(value: Any, key: str) -> Any:
     if isinstance(value, dict) and value.get("type") == "dict" and "items" in value:
-        for k, v in value["items"]:
+        for k, v in _pairs(value["items"]):
             if key in (key_label(k), json.dumps(k)) or (isinstance(k, dict) and k.get("of") == key):
                 return v
         raise PathError(f"no key {key!r} in this dict")
-    if isinstance(value, dict) and "items" in value and key.lstrip("-").isdigit():
+    if isinstance(value, dict) and isinstance(value.get("items"), list) \
+            and key.lstrip("-").isdigit():
         try:
             return value["items"][int(key)]
         except IndexError:
@@ -58,14 +67,24 @@ def _step(value: Any, key: str) -> Any:
     if isinstance(value, dict) and key in value:
         return value[key]
     if isinstance(value, list) and key.lstrip("-").isdigit():
-        return value[int(key)]
+        try:
+            return value[int(key)]
+        except IndexError:
+            raise PathError(f"index {key} out of range ({len(value)} items)") from None
     raise PathError(f"no field {key!r} here")
+
+
+def _pairs(items: Any) -> List[Tuple[Any, Any]]:
+    """A dict's items as the harness writes them, [[key, value], ...]; anything else skipped."""
+    if not isinstance(items, list):
+        return []
+    return [(x[0], x[1]) for x in items if isinstance(x, list) and len(x) == 2]
 
 
 def tree(value: Any, style: Style) -> List[str]:
     """One level of a value, each part in short form: expand one with `p name.part`."""
     if isinstance(value, dict) and value.get("type") == "dict" and "items" in value:
-        return [f"  [{short(k, 40)}] {short(v)}" for k, v in value["items"]]
+        return [f"  [{short(k, 40)}] {short(v)}" for k, v in _pairs(value["items"])]
     if isinstance(value, dict) and isinstance(value.get("items"), list):
         return [f"  [{i}] {short(v)}" for i, v in enumerate(value["items"])]
     if isinstance(value, dict):

@@ -31,14 +31,21 @@ def _short(v: Any, width: int) -> str:
     form = SHORT_FORMS.get(tag)
     if form is not None:
         try:
-            return form(v, width)
-        except (KeyError, TypeError, ValueError, AttributeError):
+            return str(form(v, width))
+        except SHAPE_ERRORS:
             pass  # a value of an unexpected shape (a file not written by the harness)
-    if "repr" in v:
-        return str(v["repr"])
-    if "message" in v:
-        return f"{tag}: {' '.join(_plain(v['message']).split())}"
+    try:
+        if "repr" in v:
+            return str(v["repr"])
+        if "message" in v:
+            return f"{tag}: {' '.join(_plain(v['message']).split())}"
+    except SHAPE_ERRORS:
+        pass
     return tag
+
+
+# what reading a value of a shape the harness never writes raises (a stranger's file)
+SHAPE_ERRORS = (LookupError, TypeError, ValueError, AttributeError, RecursionError)
 
 
 def _plain(text: Any) -> str:
