@@ -515,6 +515,12 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     scenario = scenario_mod.load(shipped.resolve(args.scenario))
     check_pythons(args.python, len(args.python) + len(args.torch))
     out_dir = args.output or os.path.join("snapshots", scenario.name, "matrix")
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as exc:
+        raise HarnessError(f"-o {out_dir}: cannot be the folder the snapshots go to: "
+                           f"{'it is a file' if os.path.isfile(out_dir) else exc.strerror}"
+                           ) from None
     check_out_dir(out_dir)
     index = IndexOptions(args.index_url, tuple(args.extra_index_url), tuple(args.find_links))
     runs = record_all(scenario, specs(args.python, args.torch, index=index), out_dir,
@@ -554,19 +560,21 @@ def cmd_envs(args: argparse.Namespace) -> int:
     if args.remove:
         gone = [e for e in found if e.torch in args.remove]
         missing = sorted(set(args.remove) - {e.torch for e in gone})
-        envs.remove(gone)
-        for env in gone:
-            print(f"removed {env.path}")
+        removals = envs.remove(gone)
+        for removal in removals:
+            print(removal.line())
         if missing:
             raise HarnessError(f"no cached environment holds torch {', '.join(missing)} "
                                f"(in {envs.envs_dir()})")
-        return ExitCode.OK
+        return _removal_code(removals)
     if args.prune:
-        removed = envs.prune()
-        for path in removed:
-            print(f"removed {path}")
-        print(f"{len(removed)} removed, {len(envs.list_envs())} kept")
-        return ExitCode.OK
+        removals = envs.prune()
+        for removal in removals:
+            print(removal.line())
+        done = sum(r.removed for r in removals)
+        print(f"{done} removed, {len(removals) - done} not removed, "
+              f"{len(envs.list_envs())} kept")
+        return _removal_code(removals)
     print(f"environments in {envs.envs_dir()}:")
     if not found:
         print("  none yet (harness matrix SCENARIO --torch VERSION makes them)")
@@ -603,6 +611,15 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     example = next((one.stem for one in found if one.stem == "seed_walk"), found[0].stem)
     print(f"{counted(len(found), 'scenario')} shipped; run one by its name: harness run "
           f"{example}", file=sys.stderr)
+    return ExitCode.OK
+
+
+def _removal_code(removals) -> int:
+    failed = [r for r in removals if not r.removed]
+    if failed:
+        render.error(f"{len(failed)} of {len(removals)} environments could not be removed "
+                     "(see above); check the cache's permissions")
+        return ExitCode.USAGE
     return ExitCode.OK
 
 

@@ -317,9 +317,11 @@ def diff(a: Snapshot, b: Snapshot, contents: bool = True) -> DiffReport:
 
     for function in report.functions:
         src_a, src_b = a.sources.get(function), b.sources.get(function)
-        if src_a is None:
+        # a source record one snapshot has and the other lacks (a file written by the harness
+        # has one for each function it stopped in)
+        if src_a is None and src_b is not None:
             report.missing_sources[0].append(function)
-        if src_b is None:
+        if src_b is None and src_a is not None:
             report.missing_sources[1].append(function)
         # the hashes are the texts' own, worked out here: a file's stored sha256 is not trusted
         if src_a and src_b and source_hash(src_a) != source_hash(src_b):

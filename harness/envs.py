@@ -23,6 +23,7 @@ second run with the same versions starts recording at once.
 """
 from __future__ import annotations
 
+import errno
 import glob
 import hashlib
 import json
@@ -234,7 +235,8 @@ def choose(request: Request, found: List[Interpreter], say: Progress = lambda te
         named = _named(request.python, found)
         if named is None:
             raise EnvError(f"--torch {request}: no Python {request.python!r} here (found: "
-                           + ", ".join(version_text(i.version) for i in found) + ")")
+                           + (", ".join(f"{version_text(i.version)} at {i.path}" for i in found)
+                              or "none") + ")")
         if not pythons_for(request.torch, [named.line], index):
             wanted = pythons_for(request.torch, [(3, minor) for minor in range(7, 16)], index)
             raise EnvError(f"torch {request.torch} has no wheels for Python "
@@ -259,8 +261,12 @@ def choose(request: Request, found: List[Interpreter], say: Progress = lambda te
 
 
 def _named(text: str, found: List[Interpreter]) -> Optional[Interpreter]:
-    if re.fullmatch(r"\d+\.\d+", text):
-        line = tuple(int(x) for x in text.split("."))
+    """The interpreter `text` names: a path, a command on PATH, or a version, `3.10`; a
+    command named for a version (`python3.10`) that is not on PATH is that version found
+    elsewhere (pyenv, /usr/bin), as the list of those found says."""
+    version = re.fullmatch(r"(?:python)?(\d+)\.(\d+)", text)
+    if version and not (text.startswith("python") and shutil.which(text)):
+        line = (int(version.group(1)), int(version.group(2)))
         return next((i for i in found if i.line == line), None)
     path = text if os.sep in text else shutil.which(text)
     return interpreter(path) if path else None
@@ -325,11 +331,28 @@ def read_env(path: str) -> Optional[Env]:
     return env if os.path.exists(env.python) else None
 
 
+def cache_error(root: str, exc: OSError) -> EnvError:
+    """The cache folder cannot be used (a file, a link loop, no permission): one line."""
+    return EnvError(f"the environment cache {root} cannot be used: {exc.strerror or exc}; "
+                    "set HARNESS_CACHE to a folder you can write")
+
+
+def _entries(root: str) -> List[str]:
+    """The names in the cache's folder (none if it does not exist yet); EnvError when the
+    cache or its folder is not a folder (a file, a link loop) or cannot be read."""
+    try:
+        for folder in (os.path.dirname(root), root):
+            if os.path.lexists(folder) and not os.path.isdir(folder):
+                os.stat(folder)  # says why: a link loop, a missing target
+                raise NotADirectoryError(errno.ENOTDIR, "not a folder")
+        return sorted(os.listdir(root)) if os.path.isdir(root) else []
+    except OSError as exc:
+        raise cache_error(root, exc) from None
+
+
 def list_envs() -> List[Env]:
     root = envs_dir()
-    if not os.path.isdir(root):
-        return []
-    found = [read_env(os.path.join(root, name)) for name in sorted(os.listdir(root))
+    found = [read_env(os.path.join(root, name)) for name in _entries(root)
              if not name.startswith(".")]
     return [env for env in found if env is not None]
 
@@ -337,29 +360,60 @@ def list_envs() -> List[Env]:
 def half_built() -> List[str]:
     """Folders an interrupted build left, and environments without their marker."""
     root = envs_dir()
-    if not os.path.isdir(root):
-        return []
-    return [os.path.join(root, name) for name in sorted(os.listdir(root))
+    return [os.path.join(root, name) for name in _entries(root)
             if name.startswith(BUILDING) or read_env(os.path.join(root, name)) is None]
 
 
-def remove(envs: List[Env]) -> None:
-    for env in envs:
-        shutil.rmtree(env.path, ignore_errors=True)
+@dataclass
+class Removal:
+    """What removing one cache entry did, in words that are true."""
+
+    path: str
+    removed: bool  # nothing is left of it
+    note: str = ""  # what was left, or what was removed instead (a link, not its target)
+
+    def line(self) -> str:
+        return (f"removed {self.path}" if self.removed else f"not removed: {self.path}") + \
+            (f" ({self.note})" if self.note else "")
+
+
+def remove_path(path: str) -> Removal:
+    """Remove one environment's folder, and say what happened. A symbolic link is removed
+    itself, never what it points to (that may be someone's own environment)."""
+    if os.path.islink(path):
+        target = os.path.realpath(path)
+        try:
+            os.unlink(path)
+        except OSError as exc:
+            return Removal(path, False, f"a link to {target} that cannot be removed: "
+                                        f"{exc.strerror}")
+        return Removal(path, True, f"a link: the environment it pointed to, {target}, is left "
+                                   "as it was")
+    errors: List[str] = []
+    shutil.rmtree(path, onerror=lambda func, p, info: errors.append(
+        f"{getattr(info[1], 'strerror', None) or info[1]}: {p}"))
+    if not os.path.lexists(path):
+        return Removal(path, True)
+    left = sum(len(files) + len(dirs) for _, dirs, files in os.walk(path))
+    first = errors[0] if errors else "unknown reason"
+    return Removal(path, False, f"{left} files and folders left, it is no longer whole: "
+                                f"{first}")
+
+
+def remove(envs: List[Env]) -> List[Removal]:
+    return [remove_path(env.path) for env in envs]
 
 
 STALE_AFTER = 30 * 24 * 3600  # seconds unused after which `harness envs --prune` removes one
 
 
-def prune(now: Optional[float] = None) -> List[str]:
-    """Remove the half-built environments and those unused for STALE_AFTER; their paths."""
+def prune(now: Optional[float] = None) -> List[Removal]:
+    """Remove the half-built environments and those unused for STALE_AFTER; what each
+    removal did."""
     now = time.time() if now is None else now
     stale = [env for env in list_envs() if now - env.last_used > STALE_AFTER]
     leftovers = half_built()
-    remove(stale)
-    for path in leftovers:
-        shutil.rmtree(path, ignore_errors=True)
-    return [env.path for env in stale] + leftovers
+    return remove(stale) + [remove_path(path) for path in leftovers]
 
 
 _build_lock = threading.Lock()
@@ -377,14 +431,20 @@ def provision(request: Request, chosen: Interpreter, say: Progress = lambda text
     existing = read_env(final)
     if existing is not None:
         say(f"reusing {final}")
-        existing.touch()
+        try:
+            existing.touch()
+        except OSError:
+            pass  # a read-only cache still serves its environments; only the date is not kept
         return existing
-    with _build_lock:
-        os.makedirs(root, exist_ok=True)
-        if os.path.exists(final):  # a half-built one: never reused
-            say(f"removing the half-built {final}")
-            shutil.rmtree(final, ignore_errors=True)
-    building = tempfile.mkdtemp(prefix=f"{BUILDING}{name}-", dir=root)
+    try:
+        with _build_lock:
+            os.makedirs(root, exist_ok=True)
+            if os.path.exists(final):  # a half-built one: never reused
+                say(f"removing the half-built {final}")
+                shutil.rmtree(final, ignore_errors=True)
+        building = tempfile.mkdtemp(prefix=f"{BUILDING}{name}-", dir=root)
+    except OSError as exc:
+        raise cache_error(root, exc) from None
     try:
         uv = None if installer == "pip" else find_uv()
         if installer == "uv" and uv is None:
@@ -397,8 +457,11 @@ def provision(request: Request, chosen: Interpreter, say: Progress = lambda text
         _check(building, request.torch)
         env = Env(building, request.torch, version_text(chosen.version), steps[0].installer,
                   time.time(), index.args())
-        _write_marker(env)
-        os.replace(building, final)
+        try:
+            _write_marker(env)
+            os.replace(building, final)
+        except OSError as exc:
+            raise cache_error(root, exc) from None
         env.path = final
         say(f"ready: {final}")
         return env
@@ -470,6 +533,7 @@ def _check(target: str, torch: str) -> None:
     python = os.path.join(target, "bin", "python")
     out = subprocess.run([python, "-c", "import torch, sys; sys.stdout.write(torch.__version__)"],
                          capture_output=True, text=True, timeout=600)
+    _stop_if_asked()
     if out.returncode != 0 or not out.stdout.startswith(torch):
         raise EnvError(f"torch {torch} was installed but does not import: "
                        + _last_error(out.stderr or out.stdout))
@@ -492,7 +556,9 @@ def _run(command: List[str], say: Progress, what: str, env: Optional[dict] = Non
             lines.append(line)
             if verbose:
                 say(f"  {line.strip()}")
-    if proc.wait() != 0:
+    code = proc.wait()
+    _stop_if_asked()
+    if code != 0:
         if not verbose:
             for line in lines[-FAILURE_LINES:]:
                 say(f"  {line.strip()}")
@@ -500,6 +566,16 @@ def _run(command: List[str], say: Progress, what: str, env: Optional[dict] = Non
 
 
 FAILURE_LINES = 30  # of a failed installer's output, the last ones said
+
+
+def _stop_if_asked() -> None:
+    """A Ctrl-C (or SIGTERM) while provisioning is the user's stop, not an installer failing:
+    the installer got it too and failed because of it. (The command line's handlers note the
+    signal; in the main thread without them, Python raises KeyboardInterrupt by itself.)"""
+    from .recording.launch import stop_requested
+
+    if stop_requested():
+        raise KeyboardInterrupt
 
 
 def failure_message(what: str, lines: List[str]) -> str:

@@ -146,8 +146,7 @@ class GoldenSession:
             if self.update:
                 if self._passes(golden, snap):
                     return UNCHANGED, str(golden)
-                golden.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(snap.path, golden)
+                write_golden(snap.path, golden)
                 return WRITTEN, str(golden)
             if not golden.exists():
                 raise GoldenProblem(
@@ -158,7 +157,12 @@ class GoldenSession:
             except HarnessError as exc:
                 raise GoldenProblem(f"the golden snapshot cannot be read: {exc}; re-record it "
                                     "with `pytest --harness-update`") from None
-            report = compare.diff(expected, snap)
+            try:
+                report = compare.diff(expected, snap)
+            except (ValueError, TypeError, LookupError, AttributeError, RecursionError) as exc:
+                raise GoldenProblem(f"the golden snapshot {golden} cannot be compared ("
+                                    f"{type(exc).__name__}: {exc}); re-record it with "
+                                    "`pytest --harness-update`") from None
             if report.encoding:
                 raise GoldenProblem(
                     f"the golden {golden} was recorded with value encoding "
@@ -182,7 +186,8 @@ class GoldenSession:
             return False
         try:
             report = compare.diff(snapshot.read(str(golden)), snap)
-        except HarnessError:
+        except (HarnessError, ValueError, TypeError, LookupError, AttributeError,
+                RecursionError):  # a golden the harness did not write: rewrite it
             return False
         return report.equal and not report.encoding
 
@@ -280,6 +285,32 @@ class GoldenReporter:
             return str(path)
 
 
+def write_golden(recorded: str, golden: Path) -> None:
+    """Copy a recording to its golden's place: whole or not at all (a temporary file beside
+    it, renamed into place), and GoldenProblem, saying why, when it cannot be written."""
+    temporary = None
+    try:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        if golden.is_dir():
+            raise GoldenProblem(f"cannot write the golden snapshot {golden}: it is a folder; "
+                                "remove it and run `pytest --harness-update` again")
+        fd, temporary = tempfile.mkstemp(prefix=golden.name + ".", suffix=".tmp",
+                                         dir=str(golden.parent))
+        os.close(fd)
+        shutil.copyfile(recorded, temporary)
+        os.replace(temporary, golden)
+        temporary = None
+    except OSError as exc:
+        raise GoldenProblem(f"cannot write the golden snapshot {golden}: "
+                            f"{exc.strerror or exc}") from None
+    finally:
+        if temporary is not None:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+
+
 class ScenarioFile(pytest.File):
     def collect(self):
         item = ScenarioItem.from_parent(self, name=self.path.stem)
@@ -303,22 +334,30 @@ class ScenarioItem(pytest.Item):
     def repr_failure(self, excinfo, style=None):
         exc = excinfo.value
         if isinstance(exc, GoldenMismatch):
-            from .show.render import Style
-            from .show.render_diff import diff_lines
-
-            from .show.run_report import diagnosis_lines
-
-            lines = diff_lines(exc.report, Style(False), "golden", "now")
-            lines.extend(diagnosis_lines(exc.now.diagnosis, Style(False)))  # the model broke
-            lines.append(f"golden: {exc.golden}")
-            name = exc.now.header.scenario.name
-            lines.append(f"now:    {exc.kept} (kept; compare again: harness diff --golden "
-                         f"--last {name})")
-            lines.append("if the change is expected: pytest --harness-update")
-            return "\n".join(lines)
+            try:
+                return self._mismatch(exc)
+            except Exception as err:  # noqa: B902 - a report that fails must not stop pytest
+                return (f"the run differs from the golden {exc.golden}, and the difference "
+                        f"cannot be shown ({type(err).__name__}: {err}); compare them with "
+                        f"`harness diff {exc.golden} NEW`")
         if isinstance(exc, GoldenProblem):
             return str(exc)
         return super().repr_failure(excinfo, style)
+
+    @staticmethod
+    def _mismatch(exc: "GoldenMismatch") -> str:
+        from .show.render import Style
+        from .show.render_diff import diff_lines
+        from .show.run_report import diagnosis_lines
+
+        lines = diff_lines(exc.report, Style(False), "golden", "now")
+        lines.extend(diagnosis_lines(exc.now.diagnosis, Style(False)))  # the model broke
+        lines.append(f"golden: {exc.golden}")
+        name = exc.now.header.scenario.name
+        lines.append(f"now:    {exc.kept} (kept; compare again: harness diff --golden "
+                     f"--last {name})")
+        lines.append("if the change is expected: pytest --harness-update")
+        return "\n".join(lines)
 
     def reportinfo(self):
         return self.path, None, f"harness scenario {self.path.name}"

@@ -238,6 +238,11 @@ class _SignalForwarding:
 _forwarding: Optional[_SignalForwarding] = None
 
 
+def stop_requested() -> bool:
+    """Whether a stop signal came while the forwarding handlers were installed."""
+    return _forwarding is not None and bool(_forwarding.received)
+
+
 @contextlib.contextmanager
 def signals_forwarded() -> Iterator[_SignalForwarding]:
     """Install the forwarding handlers for the duration (main thread only: elsewhere signals

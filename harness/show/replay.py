@@ -46,6 +46,8 @@ def lookup(locals_: dict, path: str, whole: Optional[Callable[[str], Any]] = Non
 def _step(value: Any, key: str) -> Any:
     try:
         return _step_into(value, key)
+    except PathError:
+        raise
     except (LookupError, TypeError, ValueError, AttributeError):
         # a value of a shape the harness never writes (a file not written by it)
         raise PathError(f"no field {key!r} here") from None

@@ -31,7 +31,7 @@ def test_dict_style_access_as_the_plain_records_of_harness_0_1():
     ({**STOP, "line": True}, "field 'line' must be an integer; got true"),
     ({**STOP, "subject": 3}, "field 'subject' must be a string or null"),
     ({**STOP, "absent": "y"}, "field 'absent' must be a list of names"),
-    ({"kind": "end", "outcome": "fine", "stops": 0}, "field 'outcome' must be ok, error or"),
+    ({"kind": "end", "outcome": "fine", "stops": 0}, "field 'outcome' must be ok, error, stopped or incomplete"),
     ({"kind": "end", "outcome": "ok", "stops": 0, "warnings": [{"category": 1}]},
      "field 'warnings': field 'category' must be a string"),
     ({"kind": "header", "format": "harness-snapshot", "version": 1, "scenario": {"name": 1}},
