@@ -136,9 +136,9 @@ class SnapshotWriter:
     def write(self, record: Union[Record, dict]) -> None:
         if self._fd is None:
             raise SnapshotWriteError(f"the snapshot {self.path} is already closed")
-        data = record.to_json() if isinstance(record, Record) else record
-        kind = data.get("kind")
-        data = _line(data) + b"\n"
+        fields = record.to_json() if isinstance(record, Record) else record
+        kind = fields.get("kind")
+        data = _line(fields) + b"\n"
         try:
             while data:
                 written = os.write(self._fd, data)

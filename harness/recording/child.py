@@ -132,7 +132,7 @@ def _end_with_parent() -> None:
 
 
 def main(argv) -> None:
-    code = ExitCode.USAGE
+    code: int = ExitCode.USAGE
     status = Status(None)
     try:
         for sig in STOP_SIGNALS:

@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from ..errors import ExitCode, RecorderDied
 from ..job import Job
@@ -263,14 +263,14 @@ def signals_forwarded() -> Iterator[_SignalForwarding]:
 
 # What the stop signals do once a run is over: the command line, whose outcome the run
 # decided, ignores them until it exits (a Ctrl-C then must not turn an "ok" into 130).
-SIGNALS_AFTER: Dict[int, object] = {}
+SIGNALS_AFTER: Dict[int, Any] = {}
 
 
 STOP_SIGNALS = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP")
                                                   else [])
 
 
-def _block(signals: List[int]):
+def _block(signals: List[signal.Signals]):
     """Block these signals; the mask before, to put back (None where masks do not exist)."""
     if not hasattr(signal, "pthread_sigmask"):
         return None
