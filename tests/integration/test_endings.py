@@ -203,7 +203,8 @@ def test_diff_of_huge_source_texts_says_so_in_bounded_time(tmp_path):
              "scenario": {"name": "s", "hash": "0"}, "encoding": 2},
             {"kind": "source", "function": "m.f", "text": text, "sha256": "0"},
             {"kind": "stop", "index": 0, "function": "m.f", "breakpoint": 0, "event": "enter",
-             "line": 1, "call": 0, "parent": None, "depth": 0, "locals": {}},
+             "line": 1, "call": 0, "parent": None, "depth": 0, "subject": None,
+             "locals": {}},
             {"kind": "end", "outcome": "ok", "stops": 1}])
 
     big = "".join(f"x{i} = {i}\n" for i in range(300_000))
