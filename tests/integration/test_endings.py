@@ -257,6 +257,14 @@ def test_lone_surrogates_and_narrow_encodings_are_escaped(tmp_path, hostile_snap
         assert "\\ud800" in proc.stdout
 
 
+def test_a_failed_run_on_an_ascii_terminal_keeps_its_report_and_diagnosis(tmp_path):
+    proc = run_harness("run", "scenarios/failing_attribute.yaml", "-o",
+                       str(tmp_path / "s.jsonl"), env={"PYTHONIOENCODING": "ascii"})
+    assert proc.returncode == 1, proc.stderr
+    assert "diagnosis" in proc.stdout and "\\u2717" in proc.stdout  # ✗, escaped
+    assert "Traceback" not in proc.stderr
+
+
 def test_a_file_name_that_is_not_utf8_gets_its_report(tmp_path):
     name = os.path.join(os.fsencode(str(tmp_path)), b"bad\xff.jsonl")
     with open(SEED_SNAPSHOT, "rb") as src, open(name, "wb") as dst:
