@@ -403,7 +403,7 @@ def test_diff_recomputes_source_hashes_and_reports_missing_source_records(tmp_pa
     dropped = [r for i, r in enumerate(records)
                if r["kind"] != "source" or i != next(j for j, x in enumerate(records)
                                                      if x["kind"] == "source")]
-    for name, changed, said in (("edited", edited, "sources with changed code"),
+    for name, changed, said in (("edited", edited, "with changed code"),
                                 ("dropped", dropped, "no source record in B")):
         path = write_jsonl(tmp_path / f"{name}.jsonl", changed)
         proc = run_harness("diff", SEED_SNAPSHOT, path)
