@@ -51,6 +51,17 @@ class Tag:
     CONCRETE_TYPE = "ConcreteModuleType"
     BUILDER = "ConcreteModuleTypeBuilder"
     DTYPE, DEVICE, SIZE = "dtype", "device", "Size"
+    # torch's frontend (recording/frontend_values.py): the user's code being compiled
+    AST = "ast"
+    TREE_VIEW = "TreeView"
+    SOURCE_RANGE = "SourceRange"
+    SOURCE_CONTEXT = "SourceContext"
+    PARSED_DEF = "ParsedDef"
+    METHOD_STUB = "ScriptMethodStub"
+    PROPERTY_STUB = "PropertyStub"
+    RESOLUTION_CALLBACK = "ResolutionCallback"
+    SCRIPT_FUNCTION = "ScriptFunction"
+    WHERE = (AST, TREE_VIEW, SOURCE_RANGE)  # values that name the user's file:line and code
 
     SEQUENCES = (LIST, TUPLE, SET, FROZENSET)
     TENSORS = (TENSOR, PARAMETER)
@@ -247,6 +258,10 @@ class Header(Record):
     hashseed: Optional[str] = spec(_opt(_str), "a string or null", required=False)
     # The value encoding it was written with; files from before it was recorded are 1.
     encoding: Optional[int] = spec(_opt(_int), "an integer", required=False)
+    # What was scripted: "module", "function" or "class" (`recording/subjects.py`); null when
+    # the factory returned none of them or failed. Files from before it existed: "module".
+    subject: Optional[str] = spec(_opt(_str), "a string or null", required=False,
+                                  default="module")
 
     OMIT_IF_NONE = ("encoding",)
     NESTED = {"scenario": ScenarioInfo, "breakpoints": [BreakpointInfo]}

@@ -168,6 +168,10 @@ class Probes:
         for function in PHASES:
             self._add(function, self.trail.watcher(function))
 
+    def add(self, function: str, probe: Probe) -> None:
+        """Watch `function` with `probe` too (the frontend's source index adds its own)."""
+        self._add(function, probe)
+
     def _add(self, function: str, probe: Probe) -> None:
         try:
             code = resolve(function).code

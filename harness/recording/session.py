@@ -16,7 +16,7 @@ import random
 import sys
 import warnings
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, List, Optional
+from typing import Any, Callable, Iterator, List, Optional, Tuple
 
 from .. import __version__, runs
 from ..errors import ExitCode, HarnessError, Stopped, internal_error
@@ -25,7 +25,8 @@ from ..records import ENCODING_VERSION, FORMAT, FORMAT_VERSION, BreakpointInfo, 
 from ..scenario import Scenario, compile_condition
 from ..snapshot import SnapshotWriteError, SnapshotWriter
 from ..text import counted, strip_addresses
-from . import NUMPY_MISSING, backends, builder_log, diagnosis as diagnose, import_torch, probes
+from . import NUMPY_MISSING, backends, builder_log, diagnosis as diagnose, import_torch, \
+    probes, subjects
 from .engine import Engine, WatchedBreakpoint
 from .observer import RunObserver
 from .paths import relative_paths_in
@@ -125,7 +126,7 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
             observer: RunObserver, progress: Progress, interactive: bool,
             replace_last: bool, keep_going: Any = None) -> RunResult:
     __tracebackhide__ = True  # noqa: F841
-    from . import model_loader, torch_values
+    from . import frontend_values, model_loader, torch_values
 
     try:
         backends.choose(backend)
@@ -147,22 +148,46 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
                                f"{runs.scenario_folder(scenario.name)}: "
                                f"{exc.strerror or exc}") from None
     encoder = torch_values.install(default_encoder())
+    frontend_probes: List[Tuple[str, Any]] = []
+    frontend_values.install(encoder, torch, lambda fn, probe: frontend_probes.append((fn, probe)))
     encoder.growth = observer.writes_every_stop
 
     with SnapshotWriter(output) as writer:
         progress(snapshot=os.path.abspath(output), phase="building the model")
-        def write_stop(stop: Stop) -> None:
-            writer.write(stop)
+        # The header says what is scripted (`subject`), known only once the factory returned;
+        # records made while it runs (breakpoints in the model's own code, or a function a
+        # decorator scripts) wait for the header in `held`, in order.
+        held: Optional[List[Tuple[Any, bool, bool]]] = []  # (record, to file, to sink)
 
-        def emit(rec: Any) -> None:
-            if not isinstance(rec, Stop):
+        def out(rec: Any, to_file: bool, to_sink: bool) -> None:
+            if held is not None:
+                held.append((rec, to_file, to_sink))
+                return
+            if to_file:
                 writer.write(rec)
-            elif observer.should_write(rec):
-                write_stop(rec)
-            if sink is not None:
+            if to_sink and sink is not None:
                 sink(rec)
 
+        def write_header(subject: Optional[str]) -> None:
+            nonlocal held
+            if held is None:
+                return
+            waiting, held = held, None
+            header = _header(scenario, torch.__version__, tracer.name)
+            header.subject = subject
+            out(header, True, True)
+            for rec, to_file, to_sink in waiting:
+                out(rec, to_file, to_sink)
+
+        def write_stop(stop: Stop) -> None:
+            out(stop, True, False)
+
+        def emit(rec: Any) -> None:
+            out(rec, not isinstance(rec, Stop) or observer.should_write(rec), True)
+
         run_probes = probes.install(encoder, torch)
+        for function, probe in frontend_probes:
+            run_probes.add(function, probe)
         engine = Engine(watched, encoder, emit, observer,
                         is_subject=lambda v: isinstance(v, torch.nn.Module),
                         probes=run_probes.by_code)
@@ -170,9 +195,8 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
             tracer = observer.tracer(engine) or backends.create(backend, engine)
         except ValueError as exc:  # an explicit --backend instrument that cannot instrument
             raise HarnessError(str(exc)) from None
-        emit(_header(scenario, torch.__version__, tracer.name))
         observer.attach(engine, write_stop)
-        scripted = error = model = None
+        scripted = error = model = subject = None
         phase = "build"
         stopped_by: Optional[BaseException] = None
         with warnings.catch_warnings(record=True) as caught, builder_log.recording_builders():
@@ -183,13 +207,15 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
             tracer.start()
             try:
                 model = factory(*scenario.model.args, **scenario.model.kwargs)
+                subject = subjects.kind_of(model, torch)
+                write_header(subject)
                 _check_scriptable(torch, model, scenario)
                 if keep_going is not None:
                     keep_going.apply(model)  # the changes of the rounds before this one
                 torch_values.name_model(encoder, model)
                 phase = "script"
-                progress(phase="scripting the model")
-                scripted = torch.jit.script(model)
+                progress(phase=f"scripting the {subject or 'model'}")
+                scripted = subjects.script(torch, model)
             except BaseException as exc:  # noqa: B902 - sorted out just below
                 if isinstance(exc, NotScriptable):
                     raise
@@ -200,6 +226,7 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
             finally:
                 removed = _tracer_removed(tracer)
                 tracer.stop()
+                write_header(subject)  # the factory failed, or the run was stopped in it
             if keep_going is not None and keep_going.problem:
                 raise HarnessError(keep_going.problem)
             if engine.failure is not None and stopped_by is None:
@@ -210,7 +237,8 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
                 # scripting function attributes) and went on untraced: still stopped.
                 stopped_by, scripted, error = bdb.BdbQuit(reason), None, None
             builders = builder_log.calls_made() if error is not None else []
-        end = _end(engine, scripted, error, phase, stopped_by, caught, reason)
+        end = _end(engine, scripted, error, phase, stopped_by, caught, reason,
+                   lambda done: subjects.scripted_info(torch, subject, done))
         if end.error is not None and error is not None:
             end.diagnosis = _diagnosis(error, phase, run_probes, builders, encoder, output,
                                        scenario, model)
@@ -229,8 +257,8 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
         progress(phase="saving the scripted module")
         try:
             torch.jit.save(scripted, save_scripted)
-        except (OSError, RuntimeError) as exc:
-            raise HarnessError(f"the run is recorded in {output}, but the scripted module "
+        except (OSError, RuntimeError, AttributeError, TypeError) as exc:
+            raise HarnessError(f"the run is recorded in {output}, but the scripted {subject or 'model'} "
                                f"could not be saved to {save_scripted}: {exc}") from None
     if stopped_by is not None and not isinstance(stopped_by, bdb.BdbQuit):
         raise stopped_by
@@ -323,7 +351,8 @@ def _header(scenario: Scenario, torch_version: str, backend_name: str) -> Header
 
 
 def _end(engine: Engine, scripted: Any, error: Optional[BaseException], phase: str,
-         stopped_by: Optional[BaseException], caught: list, reason: Optional[str]) -> End:
+         stopped_by: Optional[BaseException], caught: list, reason: Optional[str],
+         scripted_info: Callable[[Any], dict]) -> End:
     end = End(kind="end", outcome="ok", stops=engine.stops)
     if stopped_by is not None:
         end.outcome = "stopped"
@@ -339,7 +368,7 @@ def _end(engine: Engine, scripted: Any, error: Optional[BaseException], phase: s
         end.error = ErrorInfo(type=type_name(type(error)), message=message, phase=phase,
                               attribute=diagnose.failed_attribute(message))
     else:
-        end.scripted = {"qualified_name": scripted._c._type().qualified_name()}
+        end.scripted = scripted_info(scripted)
     end.warnings = _warnings(caught)
     summary = engine.summary()
     end.never_present = summary["never_present"]

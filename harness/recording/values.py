@@ -82,6 +82,10 @@ class Encoder:
         self._by_type[tp] = fn
         self._by_class.clear()
 
+    def registered(self, tp: type) -> Optional[EncodeFn]:
+        """The encoder registered for exactly `tp` (one that wraps it keeps it)."""
+        return self._by_type.get(tp)
+
     def register_predicate(self, predicate: Callable[[Any], bool], fn: EncodeFn) -> None:
         self._by_predicate.append((predicate, fn))
 
