@@ -31,7 +31,7 @@ from typing import Any, Callable, List, Optional, Tuple
 from ..records import path_label
 from ..show.render import Style, short, stop_line
 from ..show.run_report import diagnosis_lines
-from ..show.short import short_local
+from ..show.short import construct, short_local
 from ..text import counted
 from .backends.settrace import report_leave
 from .observer import RunObserver
@@ -234,6 +234,9 @@ class DebuggerMixin:
         self.say(st.bold(f"── harness stop #{record.index}: {record.function} "
                          f"{record.event}, module {path_label(record.subject)}"
                          f"{recorded}"))
+        code = construct(record)
+        if code:  # in torch's frontend: the user's code being compiled, not only torch's
+            self.say(f"   compiling {st.magenta(code)}")
         self._show_captured(record)
 
     def _show_captured(self, record) -> None:

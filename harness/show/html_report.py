@@ -24,7 +24,7 @@ from ..records import Stop, Tag, path_label, tag_of
 from ..snapshot import Snapshot
 from .render import function_label
 from .run_report import outcome_line
-from .short import flag, short_local
+from .short import construct, flag, short_local
 
 CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
        "img-src data:; base-uri 'none'; form-action 'none'")
@@ -75,6 +75,7 @@ table.attrs td { padding: 1px 8px 1px 0; vertical-align: top; }
 .stop .fn { color: #0b5cad; }
 .stop .ev { color: #8a6d00; }
 .stop .mod { color: var(--ok); }
+.code { color: #8a3ab9; }
 .hidden { display: none; }
 .tree { margin-left: 6px; }
 .tree .k { color: #0b5cad; }
@@ -238,6 +239,7 @@ function renderStops() {
       el("span", {class: "fn"}, data.functions[s.f].label), " ",
       el("span", {class: "ev"}, s.e), " ",
       el("span", {class: "mod"}, s.module), "  ",
+      s.code ? el("span", {class: "code mono"}, "« " + s.code + " »  ") : "",
       el("span", {class: "dim"}, s.text));
     row.title = s.text;
     row.querySelector(".indent").style.paddingLeft = (Math.min(s.d, 16) * 12) + "px";
@@ -296,6 +298,7 @@ function select(index, scroll) {
   detail.append(el("h2", {}, `#${s.i} ${fn.label} ${s.e} ${s.module}`),
     el("div", {class: "dim mono"}, `${fn.name} · line ${s.l} · call ${s.c} · parent ` +
        `${s.p === null ? "-" : s.p} · depth ${s.d}`));
+  if (s.code) detail.append(el("div", {class: "code mono"}, "compiling " + s.code));
   const locals = el("div", {id: "locals"});
   for (const [name, value] of Object.entries(s.locals)) {
     const box = el("details", {class: "local", "data-local": name});
@@ -462,6 +465,7 @@ def _stop(snap: Snapshot, stop: Stop, functions: Dict[str, int]) -> dict:
     out = {"i": stop.index, "f": functions[stop.function], "e": stop.event, "l": stop.line,
            "c": stop.call, "p": stop.parent, "d": stop.depth,
            "module": path_label(stop.subject), "flag": flag(stop), "text": text[:300],
+           "code": construct(stop),
            "search": f"{stop.function} {path_label(stop.subject)} {text}".lower(),
            "locals": stop.locals, "short": short}
     if stop.absent:

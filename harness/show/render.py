@@ -15,7 +15,7 @@ from typing import IO, List, Optional
 
 from ..records import Stop, path_label
 from ..text import safe, safe_line
-from .short import SHORT_WIDTH, flag, short, short_local  # noqa: F401 (short: re-exported)
+from .short import SHORT_WIDTH, construct, flag, short, short_local  # noqa: F401 (re-exported)
 
 
 class Style:
@@ -55,6 +55,9 @@ def stop_line(stop: Stop, style: Style, width: int = SHORT_WIDTH, module: bool =
             f"{style.cyan(safe_line(function_label(stop.function)))} {style.yellow(stop.event)}")
     if module:
         head += f" {style.green(safe_line(path_label(stop.subject)))}"
+    code = construct(stop)
+    if code:  # a stop in torch's frontend: the user's code it is compiling
+        head += f" {style.magenta('« ' + code + ' »')}"
     parts = [f"{safe_line(name)}={short_local(name, value, width)}"
              for name, value in stop.locals.items()]
     parts += [f"{safe_line(name)}={style.dim('<absent>')}" for name in stop.absent or ()]
@@ -66,6 +69,9 @@ def stop_detail(stop: Stop, style: Style) -> List[str]:
     lines = [stop_line(stop, style, width=SHORT_WIDTH),
              style.dim(f"  {safe_line(stop.function)}  line {stop.line}  call {stop.call}"
                        f"  parent {stop.parent}  depth {stop.depth}")]
+    code = construct(stop)
+    if code:
+        lines.insert(1, f"  compiling {style.magenta(code)}")
     for name, value in stop.locals.items():
         text = safe(json.dumps(value, indent=2, ensure_ascii=False))
         lines.append(f"  {style.bold(safe_line(name))} = " + text.replace("\n", "\n    "))

@@ -113,6 +113,24 @@ def _builder(v: dict, width: int) -> str:
     return f"builder({cls}; {'; '.join(parts) or 'empty'})"
 
 
+def _where(v: dict) -> str:
+    """` at file:line 'code'`: where in the user's source a frontend value stands."""
+    out = f" {v['where']}" if v.get("where") else ""
+    return out + (f" {v['code']!r}" if v.get("code") else "")
+
+
+def _tree_view(v: dict, width: int) -> str:
+    """By its S-expression: what TorchScript made of the code (the stop's line says which
+    code, see `construct`)."""
+    name = f" {v['name']}" if v.get("name") else ""
+    return f"{v['kind']}{name} {v.get('sexpr', '')}".rstrip()
+
+
+def _method_stub(v: dict, width: int) -> str:
+    where = f" @ {v['source']}" if v.get("source") else ""
+    return f"stub {v['method']}{where}"
+
+
 SHORT_FORMS: Dict[str, Callable[[dict, int], str]] = {
     Tag.LOCAL: lambda v, w: f"<{v['name']}>",
     Tag.ID: lambda v, w: f"id({path_label(v['of'])})",
@@ -133,7 +151,33 @@ SHORT_FORMS: Dict[str, Callable[[dict, int], str]] = {
     Tag.BUILDER: _builder,
     Tag.DTYPE: lambda v, w: v["name"], Tag.DEVICE: lambda v, w: v["name"],
     Tag.SIZE: lambda v, w: f"Size({list(v['items'])})",
+    Tag.AST: lambda v, w: f"ast.{v['node']} {v['where']}" if v.get("where") else
+    f"ast.{v['node']}{_where(v)}",
+    Tag.TREE_VIEW: _tree_view,
+    Tag.SOURCE_RANGE: lambda v, w: f"range{_where(v) or ' ?'}",
+    Tag.SOURCE_CONTEXT: lambda v, w: f"source of {v.get('function') or '?'} in {v['file']}",
+    Tag.PARSED_DEF: lambda v, w: f"parsed {v.get('function') or '?'} @ {v['where']}",
+    Tag.METHOD_STUB: _method_stub,
+    Tag.PROPERTY_STUB: lambda v, w: f"property stub {v.get('def') or '?'}",
+    Tag.RESOLUTION_CALLBACK: lambda v, w: f"resolution callback ({v['scope']})",
+    Tag.SCRIPT_FUNCTION: lambda v, w: f"<script function {v['qualified_name']}>",
 }
+
+
+def construct(stop: Stop) -> str:
+    """The user's code a stop in torch's frontend is compiling, as `file:line: code`, or "".
+    An input (the ast node a `build_*` method is given) comes before an output (the tree
+    view it returns), and either before a range: the first captured value that says."""
+    found = ""
+    rank = len(Tag.WHERE)
+    for value in stop.locals.values():
+        tag = tag_of(value)
+        if tag in Tag.WHERE and isinstance(value.get("where"), str) \
+                and Tag.WHERE.index(tag) < rank:
+            rank = Tag.WHERE.index(tag)
+            code = value.get("code")
+            found = value["where"] + (f": {code}" if isinstance(code, str) and code else "")
+    return safe_line(found)
 
 
 # -- values in their stop -----------------------------------------------------------------
