@@ -219,7 +219,23 @@ def comparable(value: Any, contents: bool = True) -> Any:
         return value
     drop = ("since",) + (() if contents or value.get("type") not in Tag.TENSORS
                          else CONTENT_FIELDS)
-    return {k: comparable(v, contents) for k, v in value.items() if k not in drop}
+    out = {k: comparable(v, contents) for k, v in value.items() if k not in drop}
+    if value.get("type") in PLACED:
+        for name in ("where", "source"):
+            if isinstance(out.get(name), str):
+                out[name] = _without_torch_line(out[name])
+    return out
+
+
+# Frontend values that say where code is (`file:line`). A line of torch's own files moves with
+# every release (its code changes above it); the user's lines do not. So torch's are compared
+# by file alone: a method that moved within torch's file is not a change of the walk.
+PLACED = Tag.WHERE + (Tag.METHOD_STUB, Tag.PARSED_DEF)
+
+
+def _without_torch_line(where: str) -> str:
+    path, _, line = where.rpartition(":")
+    return path if path.startswith("torch/") and line.isdigit() else where
 
 
 def value_changes(a: Any, b: Any, path: str = "") -> List[ValueChange]:

@@ -44,8 +44,9 @@ def diff_lines(report: DiffReport, style: Style, label_a: str = "A",
                 lines.append(f"    {safe_line(change.identity)}  ({label_a} #{change.a_index}, "
                              f"{label_b} #{change.b_index})")
                 for v in change.changes:
-                    lines.append(f"      {safe_line(v.path) or '(value)'}: {style.red(short(v.a, 60))}"
-                                 f"  →  {style.green(short(v.b, 60))}")
+                    a, b = _from_first_difference(v.a, v.b)
+                    lines.append(f"      {safe_line(v.path) or '(value)'}: {style.red(short(a, 60))}"
+                                 f"  →  {style.green(short(b, 60))}")
             lines.extend(_more(len(fr.changed)))
         if fr.source and not fr.source.code_changed:
             lines.append(style.dim("  source reformatted only: same code (comments, "
@@ -108,3 +109,17 @@ def _locals_short(stop: StopRef) -> str:
 def _more(total: int) -> List[str]:
     hidden = total - SHOWN_PER_GROUP
     return [f"    … and {hidden} more (--format json lists all)"] if hidden > 0 else []
+
+
+def _from_first_difference(a, b):
+    """Two long strings that differ past what a line shows (the code of a line torch edited)
+    are shown from a little before their first difference, so the difference is seen."""
+    if not (isinstance(a, str) and isinstance(b, str)) or max(len(repr(a)), len(repr(b))) <= 60:
+        return a, b
+    same = 0
+    while same < min(len(a), len(b)) and a[same] == b[same]:
+        same += 1
+    start = max(0, same - 15)
+    if start < 10:
+        return a, b
+    return "…" + a[start:], "…" + b[start:]
