@@ -38,6 +38,19 @@ def test_scripted_module_is_identical_under_each_backend(backend):
     assert recorded["archive_sha256"] == plain["archive_sha256"]
 
 
+@pytest.mark.parametrize("scenario", ["scenarios/function_walk.yaml",
+                                      "scenarios/class_walk.yaml"])
+def test_scripted_function_and_class_are_identical_with_and_without_the_harness(scenario):
+    plain = script_info("plain", scenario)
+    recorded = script_info("harness", scenario)
+    assert recorded == plain
+    if "function" in plain:  # the helper was compiled too, and called by its torch name
+        assert "__torch__.frontend_models.clamp_sum(xs, None, )" in plain["code"]
+    else:
+        assert set(plain["methods"]) == {"__init__", "area"}
+        assert "__torch__.frontend_models.Pair" in plain["methods"]["__init__"]["graph"]
+
+
 def test_the_comparison_catches_the_builder_build_trap():
     """Control: an observer that calls ConcreteModuleTypeBuilder.build() renames torch's types,
     and the comparison above sees it. (This is why the harness records builder calls.)"""

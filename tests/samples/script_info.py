@@ -60,16 +60,33 @@ def main(mode, path):
         backend = mode.split("/", 1)[1] if "/" in mode else "auto"
         scripted = record(scenario, output=out, backend=backend).scripted
     else:
+        from harness.recording import subjects
+
         model = build(scenario.model)
         if mode == "build":
             naive_build_observer()
-        scripted = torch.jit.script(model)
+        scripted = subjects.script(torch, model)  # a plain torch.jit.script, as a user calls it
         sys.settrace(None)
     print(json.dumps(describe(scripted)))
 
 
 def describe(scripted) -> dict:
-    """What torch produced: every submodule's type and code, and the saved archive's digest."""
+    """What torch produced: every submodule's type and code, and the saved archive's digest;
+    for a function its code, graph and archive; for a class each method's code and graph."""
+    if isinstance(scripted, torch.jit.ScriptFunction):
+        buffer = io.BytesIO()
+        torch.jit.save(scripted, buffer)
+        return {"function": scripted.qualified_name, "code": scripted.code,
+                "graph": str(scripted.graph),
+                "archive_sha256": hashlib.sha256(buffer.getvalue()).hexdigest()}
+    if isinstance(scripted, type):
+        name = torch._jit_internal._qualified_name(scripted)
+        unit = torch.jit._state._python_cu
+        methods = {}
+        for method in unit.get_class(name).method_names():
+            fn = unit.find_function(f"{name}.{method}")
+            methods[method] = {"code": fn.code, "graph": str(fn.graph)}
+        return {"class": name, "methods": methods}
     modules = {}
     for name, m in scripted.named_modules():
         try:

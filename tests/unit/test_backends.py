@@ -247,3 +247,40 @@ def test_instrumented_code_is_kept_between_runs_and_gives_the_same_stops(tmp_pat
     again = drive_backend.drive("instrument", specs=drive_backend.NO_LINES)  # from the cache
     assert sorted(os.listdir(tmp_path / "instrument")) == kept
     assert again["stops"] == first["stops"] and again["codes_restored"] is True
+
+
+# -- the shapes of torch's frontend: staticmethods called through __call__, callbacks from C --
+CALLBACKS = os.path.join(SAMPLES, "drive_callbacks.py")
+
+
+def check_callback_stops(run):
+    assert run["result"] == [[6, "FOR", 8], ["typing.List", None]]
+    stops = [(s["function"].rsplit(".", 1)[-1], s["event"], s["locals"]) for s in run["stops"]]
+    assert stops == [
+        ("build_int", "return", {"node": 3, "doubled": 6, "return": 6}),
+        ("build_str", "enter", {"node": "for"}),
+        ("build_int", "return", {"node": 4, "doubled": 8, "return": 8}),
+        ("resolve", "return", {"name": "List", "return": "typing.List"}),  # called from map()
+        ("resolve", "return", {"name": "y", "return": None}),
+    ]
+
+
+@pytest.mark.parametrize("backend", ["settrace", "instrument"])
+def test_stops_in_staticmethods_and_in_callbacks_from_c(backend):
+    import drive_callbacks
+
+    run = drive_callbacks.drive(backend)
+    assert run["backend"] == backend
+    check_callback_stops(run)
+
+
+def test_monitoring_stops_in_staticmethods_and_in_callbacks_from_c():
+    python = python_312_plus()
+    if python is None:
+        pytest.skip("no Python 3.12+ found on this machine: sys.monitoring needs one")
+    proc = subprocess.run([python, CALLBACKS, "monitoring"], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    run = json.loads(proc.stdout)
+    assert run["backend"] == "monitoring"
+    check_callback_stops(run)
