@@ -190,8 +190,15 @@ def _tree_view(tv: Any, enc: Encoder, depth: int) -> dict:
         text = str(tv)
     except Exception as exc:
         text = f"<{type(exc).__name__}>"
+    if name is None:  # a ClassDef has no name() binding: its S-expression names it
+        match = _NAMED_SEXPR.match(text)
+        if match:
+            out["name"] = match.group(1)
     out["sexpr"] = one_line(text, SEXPR_WIDTH)
     return out
+
+
+_NAMED_SEXPR = re.compile(r"\((?:class|def)\s+\(ident\s+([^\s()]+)\)")
 
 
 def _tree_name(tv: Any) -> Optional[str]:
