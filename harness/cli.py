@@ -627,7 +627,7 @@ def _removal_code(removals) -> int:
 def cmd_targets(args: argparse.Namespace) -> int:
     from .recording import import_torch
     from .recording.paths import relative_file
-    from .recording.targets import TORCH_JIT_MODULES, list_targets
+    from .recording.targets import TORCH_JIT_MODULES, list_targets, module_of
 
     torch = import_torch()
     # Each group: what it is called in the count, and the modules whose functions it lists.
@@ -644,8 +644,14 @@ def cmd_targets(args: argparse.Namespace) -> int:
         found += listed
         counts.append(f"{counted(len(listed), 'function')} in {title}")
     width = max((len(name) for name, _, _ in found), default=0)
-    for name, file, line in found:
-        print(f"{name:<{width}}  {file}:{line}")
+    every_module = [m for _, modules in groups for m in modules]
+    module, first = None, True
+    for name, file, line in found:  # grouped by module, each under a heading with its file
+        if first or module_of(name, every_module) != module:
+            module = module_of(name, every_module)
+            print(("" if first else "\n") + f"{module}  ({file})")
+            first = False
+        print(f"  {name:<{width}}  line {line}")
     print(", ".join(counts) + (f" matching {args.filter!r}" if args.filter else ""),
           file=sys.stderr)
     return ExitCode.OK if found else ExitCode.FAILED

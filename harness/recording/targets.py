@@ -189,7 +189,16 @@ def list_targets(modules: Iterable[str] = TORCH_JIT_MODULES) -> Iterator[Tuple[s
                         code = _code_of(member, attr)
                     except LookupError:
                         continue
-                    yield from _walk_code(f"{module_name}.{name}.{attr}", code)
+                    # a method of the module's own file (a staticmethod too: StmtBuilder's
+                    # build_*), not one a namedtuple made in collections' file
+                    if code.co_filename == getattr(module, "__file__", None):
+                        yield from _walk_code(f"{module_name}.{name}.{attr}", code)
+
+
+def module_of(name: str, modules: Iterable[str] = TORCH_JIT_MODULES) -> Optional[str]:
+    """The module of a listed name (the longest of `modules` it starts with)."""
+    found = [m for m in modules if name.startswith(m + ".")]
+    return max(found, key=len) if found else None
 
 
 def _walk_code(name: str, code: types.CodeType) -> Iterator[Tuple[str, str, int]]:

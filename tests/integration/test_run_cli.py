@@ -191,11 +191,31 @@ def test_python_dash_m_and_console_script_agree():
 def test_targets_lists_the_seed_functions_with_a_filter():
     proc = run_harness("targets", "infer_")
     assert proc.returncode == 0, proc.stderr
-    names = [line.split()[0] for line in proc.stdout.splitlines()]
+    names = [line.split()[0] for line in proc.stdout.splitlines() if line.startswith("  ")]
     assert "torch.jit._recursive.infer_concrete_type_builder" in names
     assert "torch.jit._recursive.infer_concrete_type_builder.<locals>.infer_type" in names
     assert all("infer_" in n for n in names)
-    assert "torch/jit/_recursive.py:" in proc.stdout
+    assert "torch.jit._recursive  (torch/jit/_recursive.py)" in proc.stdout.splitlines()
+
+
+def test_targets_lists_the_frontend_grouped_by_module():
+    """Methods of classes (StmtBuilder's staticmethods), the functions torch's C++ calls back
+    (try_compile_fn, the resolution callbacks), each under its module's heading."""
+    proc = run_harness("targets")
+    assert proc.returncode == 0, proc.stderr
+    groups, heading = {}, None
+    for line in proc.stdout.splitlines():
+        if line and not line.startswith(" "):
+            heading = line.split()[0]
+        elif line.strip():
+            groups.setdefault(heading, []).append(line.split()[0])
+    assert "torch.jit.frontend.StmtBuilder.build_For" in groups["torch.jit.frontend"]
+    assert "torch.jit._recursive.try_compile_fn" in groups["torch.jit._recursive"]
+    assert "torch._jit_internal.createResolutionCallbackFromEnv.<locals>.parseExpr" \
+        in groups["torch._jit_internal"]
+    assert "torch._sources.parse_def" in groups["torch._sources"]
+    # no namedtuple machinery from collections' file
+    assert not any(n.endswith("._asdict") for names in groups.values() for n in names)
 
 
 def test_ctrl_c_closes_the_snapshot_as_stopped(tmp_path):

@@ -78,8 +78,9 @@ def test_model_takes_keyword_arguments_and_lists_its_own_targets(tmp_path):
     assert bad.returncode == 2 and "--kwargs must be a YAML mapping" in bad.stderr
     targets = run_harness("targets", "--model", f"{tmp_path}/nets.py:Net", "nets.")
     assert targets.returncode == 0, targets.stderr
-    names = [line.split()[0] for line in targets.stdout.splitlines()]
+    names = [line.split()[0] for line in targets.stdout.splitlines() if line.startswith("  ")]
     assert names == ["nets.Net.__init__", "nets.Net.forward", "nets.helper"]
+    assert targets.stdout.splitlines()[0].startswith("nets  (")  # the module's heading
     assert "0 functions in torch" in targets.stderr
     assert "3 functions in the model (nets) matching 'nets.'" in targets.stderr
 
