@@ -240,8 +240,11 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
         end = _end(engine, scripted, error, phase, stopped_by, caught, reason,
                    lambda done: subjects.scripted_info(torch, subject, done))
         if end.error is not None and error is not None:
+            # the diagnosis walks a model's modules; a function or a class has none (a
+            # function's __dict__ would read as a module never initialised)
+            modules = model if subject == subjects.MODULE else None
             end.diagnosis = _diagnosis(error, phase, run_probes, builders, encoder, output,
-                                       scenario, model)
+                                       scenario, modules)
             observer.on_failure(error, end.diagnosis)
             if keep_going is not None:
                 keep_going.after_failure(end.diagnosis, model, error, progress)

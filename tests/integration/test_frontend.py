@@ -169,3 +169,39 @@ def test_frontend_walk_across_torch_releases_shows_what_torch_changed():
     assert "def_name='pad'" in proc.stdout
     # torch's own lines moved in every file: not reported as changes
     assert ".where:" not in proc.stdout and ".source:" not in proc.stdout
+
+
+BAD = '''import torch
+
+def helper(x: torch.Tensor) -> torch.Tensor:
+    try:
+        return x + 1
+    except Exception:
+        return x
+
+def top(x: torch.Tensor) -> torch.Tensor:
+    return helper(x) * 2
+
+def make():
+    return top
+'''
+
+
+def test_a_failing_function_is_diagnosed_as_a_function(tmp_path):
+    (tmp_path / "bad.py").write_text(BAD)
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text("version: 1\nname: bad\nmodel:\n  factory: bad.py:make\nbreakpoints:\n"
+                        "  - function: torch.jit._recursive.try_compile_fn\n"
+                        "    capture: [fn, loc]\n")
+    out = tmp_path / "bad.jsonl"
+    proc = run_harness("run", str(scenario), "-o", str(out), "--no-color")
+    assert proc.returncode == 1
+    records = read_jsonl(out)
+    assert records[0]["subject"] == "function"
+    diagnosis = records[-1]["diagnosis"]
+    assert diagnosis["kind"] == "unsupported-syntax" and diagnosis["function"] == "helper"
+    assert "initialised" not in diagnosis["summary"]  # a function has no modules to walk
+    (stop,) = stops_of(records)  # the stop shows the user's call that brought helper in
+    assert stop["locals"]["loc"] == {"type": "SourceRange", "where": "bad.py:10",
+                                     "code": "helper"}
+    assert diagnosis["stops"] == [stop["index"]]
