@@ -147,7 +147,7 @@ function renderTop() {
     for (const [label, key] of [["phase", "phase"], ["module", "module_label"],
         ["attribute", "attribute"], ["method", "method"], ["property", "property"],
         ["function", "function"], ["hook", "hook"], ["construct", "construct"],
-        ["reason", "reason"], ["where", "where"], ["fix", "fix"]]) {
+        ["reason", "reason"], ["where", "where"], ["fix", "fix"], ["checked", "checked"]]) {
       if (d[key]) dl.append(el("dt", {}, label), el("dd", {}, d[key]));
     }
     if (d.stops.length) {
