@@ -1,11 +1,11 @@
 """A diff of two snapshots as a page: one self-contained HTML file, made without torch.
 
-The same look as the walk's page (`html_report`), side by side: for each function, the code
-that changed as a two-column source diff (of the code, comments and layout left out, as
-`harness diff` compares it), the stops whose values changed (old → new, down to the nested
-field), the stops only in A or only in B; then header and warning changes and the summary
-counts. Static HTML: every piece of text from the snapshots is escaped, and the page holds no
-script at all.
+The same look as the walk's page (`html_report`: the same pages/style.css, with pages/diff.css
+for the diff's own parts), side by side: for each function, the code that changed as a
+two-column source diff (of the code, comments and layout left out, as `harness diff` compares
+it), the stops whose values changed (old → new, down to the nested field), the stops only in A
+or only in B; then header and warning changes and the summary counts. Static HTML: every piece
+of text from the snapshots is escaped, and the page holds no script at all.
 """
 from __future__ import annotations
 
@@ -15,25 +15,9 @@ from typing import List, Optional
 
 from ..compare import DiffReport, normalized_code
 from ..snapshot import Snapshot
-from .html_report import CSP, STYLE
+from .page_assets import CSP, asset, fill
 from .render_diff import summary_line
 from .short import short
-
-EXTRA_STYLE = """
-main.diff { display: block; padding: 10px 20px; height: auto; }
-.function { border: 1px solid var(--line); border-radius: 4px; margin: 10px 0; padding: 6px 10px; }
-.function > summary { font-weight: 600; font-family: ui-monospace, monospace; }
-table.side { border-collapse: collapse; width: 100%; table-layout: fixed; margin: 6px 0; }
-table.side td { font-family: ui-monospace, monospace; font-size: 12px; white-space: pre-wrap;
-                vertical-align: top; padding: 0 6px; border-left: 1px solid var(--line); }
-table.side td.n { color: var(--dim); text-align: right; border: none; }
-td.del { background: #fde8e6; } td.add { background: #e4f6e8; }
-td.chg-a { background: #fff0d6; } td.chg-b { background: #fff0d6; }
-.change .path { font-family: ui-monospace, monospace; }
-.old { color: var(--bad); } .new { color: var(--ok); }
-ul { margin: 4px 0 8px 18px; padding: 0; }
-.summary { font-weight: 600; margin-top: 12px; }
-"""
 
 
 def e(text: object) -> str:
@@ -104,11 +88,8 @@ def diff_page(report: DiffReport, a: Snapshot, b: Snapshot, label_a: str = "A",
                 add("</ul>")
         add("</details>")
     add("</main>")
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
-            f"<title>{e('harness diff: ' + a.header.scenario.name)}</title>\n"
-            f"<style>{STYLE}{EXTRA_STYLE}</style>\n</head>\n<body>\n"
-            + "\n".join(parts) + "\n</body>\n</html>\n")
+    return fill(asset("diff.html"), csp=CSP, title=e("harness diff: " + a.header.scenario.name),
+                style=asset("style.css"), diff_style=asset("diff.css"), body="\n".join(parts))
 
 
 def side_by_side(a: Snapshot, b: Snapshot, function: str) -> str:
