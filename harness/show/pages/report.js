@@ -29,7 +29,7 @@ function stopFromAddress() {
 }
 function openAddress() {
   const index = stopFromAddress();
-  if (index !== null && data.byIndex[index]) select(index, true);
+  if (index !== null && data.byIndex.has(index)) select(index, true);
 }
 
 // -- the top --------------------------------------------------------------------------------
