@@ -1,0 +1,261 @@
+"""Each rule of the diagnosis (harness/recording/diagnosis/), in-process, fed the real error of
+a tiny model scripted under the harness's engine and probes the way session.py does it.
+
+Every model class is defined inside its test: torch caches what it compiled by class, so a
+class seen twice in this process would not fail the same way twice."""
+import functools
+from typing import Dict, List, Optional
+
+import pytest
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+from harness.recording import backends, builder_log, probes, torch_values  # noqa: E402
+from harness.recording.diagnosis import StopNotes, diagnose  # noqa: E402
+from harness.recording.engine import Engine  # noqa: E402
+from harness.recording.observer import RunObserver  # noqa: E402
+from harness.recording.values import default_encoder  # noqa: E402
+from harness.scenario import from_data  # noqa: E402
+
+SCENARIO = from_data({
+    "version": 1, "name": "unit", "model": {"factory": "harness.text:counted"},
+    "breakpoints": [{"function": "torch.jit._recursive.create_script_module_impl"}]})
+
+
+class Run:
+    """One in-process scripting under the harness's engine: the error torch raised, and
+    what the probes and the builder log kept of it."""
+
+    def __init__(self, model, phase="script"):
+        self.model = model
+        encoder = torch_values.install(default_encoder())
+        self.probes = probes.install(encoder, torch)
+        engine = Engine([], encoder, lambda rec: None, RunObserver(),
+                        is_subject=lambda v: isinstance(v, nn.Module),
+                        probes=self.probes.by_code)
+        tracer = backends.create("auto", engine)
+        self.error = None
+        with builder_log.recording_builders():
+            tracer.start()
+            try:
+                torch_values.name_model(encoder, model)
+                torch.jit.script(model)
+            except Exception as exc:  # torch's error: what the diagnosis reads
+                self.error = exc
+            finally:
+                tracer.stop()
+            self.builders = builder_log.calls_made()
+            self.refusals = builder_log.refusals()
+        assert self.error is not None, "the model scripted: nothing to diagnose"
+        self.diagnosis = diagnose(self.error, phase, self.probes, self.builders, encoder,
+                                  StopNotes(), SCENARIO, model)
+
+
+def diagnosed(model):
+    return Run(model).diagnosis
+
+
+# -- the walk over the modules -----------------------------------------------------------------
+
+def test_a_module_never_initialised_is_named_with_its_init():
+    class NoSuper(nn.Module):
+        def __init__(self):  # noqa: B026 - the bug under test
+            self.k = 2
+
+        def forward(self, x):
+            return x
+
+    class Holder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.inner(x)
+
+    model = Holder()
+    model.__dict__["_modules"]["inner"] = NoSuper()
+    d = diagnosed(model)
+    assert d.kind == "uninitialized"
+    assert d.method == "__init__" and d.module == "inner"
+    assert "super().__init__()" in d.fix and "NoSuper" in d.fix
+    assert d.where and "test_diagnosis_rules.py" in d.where
+
+
+def test_a_value_the_type_builder_refuses_names_the_builder_call():
+    class BadIgnored(nn.Module):
+        __jit_ignored_attributes__ = "debug_log"
+
+        def forward(self, x):
+            return x
+
+    d = diagnosed(BadIgnored())
+    assert d.kind == "type-builder"
+    assert "add_ignored_attributes" in d.summary
+    assert "not a string" in d.fix
+
+
+def test_a_prepare_scriptable_that_raises_is_named():
+    class Preparing(nn.Module):
+        def __prepare_scriptable__(self):
+            raise ValueError("not ready")
+
+        def forward(self, x):
+            return x
+
+    d = diagnosed(Preparing())
+    assert d.kind == "prepare-scriptable"
+    assert d.method == "__prepare_scriptable__"
+    assert "Preparing.__prepare_scriptable__" in d.summary and "ValueError" in d.summary
+    assert "test_diagnosis_rules.py" in (d.where or "")
+
+
+def test_a_lambda_hook_is_named():
+    class Hooked(nn.Module):
+        def forward(self, x):
+            return x
+
+    model = Hooked()
+    model.register_forward_hook(lambda m, i, o: None)
+    d = diagnosed(model)
+    assert d.kind == "hook"
+    assert d.hook == "a lambda"
+    assert "plain module-level function" in d.fix
+
+
+def test_the_models_constructor_is_its_own_kind(tmp_path):
+    try:
+        {}["missing"]
+    except KeyError as exc:
+        error = exc
+    encoder = torch_values.install(default_encoder())
+    d = diagnose(error, "build", probes.install(encoder, torch), [], encoder, StopNotes(),
+                 SCENARIO, None)
+    assert d.kind == "model-constructor" and d.phase == "building the model"
+    assert "KeyError" in d.summary and "test_diagnosis_rules.py" in d.where
+
+
+# -- a module's attributes ---------------------------------------------------------------------
+
+def test_an_attribute_never_set_is_missing():
+    class UsesMissing(nn.Module):
+        def forward(self, x):
+            return x * self.scale
+
+    d = diagnosed(UsesMissing())
+    assert d.kind == "missing-attribute"
+    assert d.attribute == "scale" and d.method == "forward"
+    assert d.phase.startswith("compiling ") and d.phase.endswith("UsesMissing.forward")
+    assert "set self.scale in" in d.fix
+
+
+def test_a_python_list_of_modules_is_a_module_list():
+    class PlainList(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = [nn.Linear(2, 2), nn.Linear(2, 2)]
+
+        def forward(self, x):
+            for layer in self.layers:
+                x = layer(x)
+            return x
+
+    d = diagnosed(PlainList())
+    assert d.kind == "module-list" and d.attribute == "layers"
+    assert "nn.ModuleList" in d.fix
+
+
+def test_a_list_of_modules_annotated_is_a_module_list():
+    class Annotated(nn.Module):
+        layers: List[nn.Module]
+
+        def __init__(self):
+            super().__init__()
+            self.layers = [nn.Linear(2, 2)]
+
+        def forward(self, x):
+            return x
+
+    d = diagnosed(Annotated())
+    assert d.kind == "module-list" and d.attribute == "layers"
+    assert "List[nn.Module]" in d.summary or "List[Module]" in d.summary
+
+
+def test_an_attribute_of_mixed_types_gets_its_type_advice():
+    class Mixed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scales = [1, "two", 3]
+
+        def forward(self, x):
+            return x * len(self.scales)
+
+    d = diagnosed(Mixed())
+    assert d.kind == "attribute-type" and d.attribute == "scales"
+    assert "must share one type" in d.fix
+
+
+def test_an_attribute_of_one_type_gets_its_annotation():
+    class Table(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.table = {}
+
+        def forward(self, x):
+            return x * len(self.table)
+
+    d = diagnosed(Table())
+    assert d.kind == "attribute-type"
+    assert "Dict[str, <value type>]" in d.fix
+
+
+def test_nn_modules_internals_are_named():
+    class Internals(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+
+        def forward(self, x):
+            for m in self._modules.values():
+                x = m(x)
+            return x
+
+    d = diagnosed(Internals())
+    assert d.kind == "module-internals" and d.attribute == "_modules"
+    assert "self.children()" in d.fix
+
+
+def test_a_partial_stored_on_the_module_is_a_function_attribute():
+    def scale(x, by):
+        return x * by
+
+    class Partial(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fn = functools.partial(scale, by=2)
+
+        def forward(self, x):
+            return self.fn(x)
+
+    d = diagnosed(Partial())
+    assert d.kind == "function-attribute" and d.attribute == "fn"
+    assert "functools.partial" in d.summary
+
+
+def test_a_stored_function_that_fails_to_compile_keeps_its_own_error():
+    def bad(x):
+        return [y for y in {1, 2}]  # a set: TorchScript has none
+
+    class Stored(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fn = bad
+
+        def forward(self, x):
+            return self.fn(x)
+
+    d = diagnosed(Stored())
+    assert d.kind in ("function-attribute", "other"), d
+    if d.kind == "function-attribute":
+        assert d.attribute == "fn" and d.function and d.function.endswith("bad")
