@@ -20,7 +20,7 @@ from harness.scenario import from_data  # noqa: E402
 
 SCENARIO = from_data({
     "version": 1, "name": "unit", "model": {"factory": "harness.text:counted"},
-    "breakpoints": [{"function": "torch.jit._recursive.create_script_module_impl"}]})
+    "breakpoints": [{"function": "torch.jit._recursive.infer_methods_to_compile"}]})
 
 
 class Run:
@@ -256,6 +256,240 @@ def test_a_stored_function_that_fails_to_compile_keeps_its_own_error():
             return self.fn(x)
 
     d = diagnosed(Stored())
-    assert d.kind in ("function-attribute", "other"), d
-    if d.kind == "function-attribute":
-        assert d.attribute == "fn" and d.function and d.function.endswith("bad")
+    assert d.kind == "function-attribute" and d.attribute == "fn"
+    assert d.function.endswith("<locals>.bad")
+    assert "test_diagnosis_rules.py" in d.where  # bad's own line, not forward's
+
+
+# -- the code torch compiles -------------------------------------------------------------------
+
+def test_a_try_block_is_unsupported_syntax():
+    class Trying(nn.Module):
+        def forward(self, x):
+            try:
+                x = x + 1
+            except RuntimeError:
+                pass
+            return x
+
+    d = diagnosed(Trying())
+    assert d.kind == "unsupported-syntax" and d.construct == "a try block"
+    assert d.method == "forward"
+    assert "@torch.jit.ignore" in d.fix and "mark forward" not in d.fix
+
+
+def test_a_lambda_in_a_helper_method_may_be_left_out_of_torchscript():
+    class Lambda(nn.Module):
+        def forward(self, x):
+            return self.helper(x)
+
+        def helper(self, x):
+            f = lambda y: y + 1  # noqa: E731 - the construct under test
+            return f(x)
+
+    d = diagnosed(Lambda())
+    assert d.kind == "unsupported-syntax" and d.construct == "a lambda"
+    assert d.method == "helper" and "mark helper @torch.jit.ignore" in d.fix
+
+
+def test_recursion_is_named():
+    class Recursive(nn.Module):
+        def forward(self, x):
+            return self.down(x, 2)
+
+        def down(self, x, n: int):
+            if n == 0:
+                return x
+            return self.down(x, n - 1)
+
+    d = diagnosed(Recursive())
+    assert d.kind == "unsupported-syntax" and d.construct == "recursion"
+    assert "loop" in d.fix
+
+
+def test_next_and_iter_are_the_iterator_protocol():
+    class Device(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+
+        def forward(self, x):
+            return x.to(next(self.parameters()).device)
+
+    d = diagnosed(Device())
+    assert d.kind == "unsupported-syntax"
+    assert d.construct == "the iterator protocol (next())" and d.method == "forward"
+    assert "self.fc.weight.device" in d.fix
+
+
+def test_a_python_builtin_call_is_uncompilable():
+    class Builtin(nn.Module):
+        def forward(self, x):
+            open("weights.txt")
+            return x
+
+    d = diagnosed(Builtin())
+    assert d.kind == "uncompilable-call"
+    assert d.construct == "a call to open"
+    assert "torch's own operation" in d.fix
+
+
+def test_a_modulelist_indexed_by_a_variable_is_named():
+    class Indexed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2)])
+
+        def forward(self, x, i: int):
+            return self.layers[i](x)
+
+    d = diagnosed(Indexed())
+    assert d.kind == "unsupported-syntax"
+    assert d.construct == "a ModuleList indexed by a variable" and d.attribute == "layers"
+
+
+def test_a_module_created_in_forward_is_named():
+    class Creates(nn.Module):
+        def forward(self, x):
+            return nn.ReLU()(x)
+
+    d = diagnosed(Creates())
+    assert d.kind == "uncompilable-call"
+    assert d.construct == "a module class instantiated in forward"
+    assert "create the nn.ReLU once in __init__" in d.fix
+
+
+def test_a_default_without_annotation_names_the_argument_and_its_type():
+    class Default(nn.Module):
+        def forward(self, x):
+            return self.gem(x)
+
+        def gem(self, x, p=3):
+            return x * p
+
+    d = diagnosed(Default())
+    assert d.kind == "unannotated-argument" and d.construct == "argument p"
+    assert "(p: int = 3)" in d.fix
+
+
+def test_an_argument_taken_for_a_tensor_is_a_type_mismatch_naming_it():
+    class Inferred(nn.Module):
+        def forward(self, x):
+            return self.repeat(x, 2)
+
+        def repeat(self, x, times):
+            return x.repeat(times)
+
+    d = diagnosed(Inferred())
+    assert d.kind == "type-mismatch" and d.construct == "argument times"
+    assert "declare times with the type it receives" in d.fix
+
+
+def test_a_type_mismatch_names_the_argument_expected_and_found():
+    def scaled(x: torch.Tensor, s: float) -> torch.Tensor:
+        return x * s
+
+    class Mismatch(nn.Module):
+        def forward(self, x):
+            return scaled(x, "two")
+
+    d = diagnosed(Mismatch())
+    assert d.kind == "type-mismatch" and d.construct == "argument s"
+    assert "pass a float for s at this call" in d.fix
+
+
+def test_an_optional_attribute_used_unrefined_is_named():
+    class OptionalBias(nn.Module):
+        bias: Optional[torch.Tensor]
+
+        def __init__(self):
+            super().__init__()
+            self.bias = None
+
+        def forward(self, x):
+            if self.bias is not None:
+                return x + self.bias
+            return x
+
+    d = diagnosed(OptionalBias())
+    assert d.kind == "optional-not-refined"
+    assert d.attribute == "bias" and d.construct == "self.bias may be None"
+    assert "copy the attribute to a local" in d.fix
+
+
+def test_an_optional_argument_used_unrefined_is_named():
+    class OptionalArg(nn.Module):
+        def forward(self, x, mask: Optional[torch.Tensor] = None):
+            return x + mask
+
+    d = diagnosed(OptionalArg())
+    assert d.kind == "optional-not-refined" and d.attribute is None
+    assert d.construct == "mask may be None" and "if mask is not None:" in d.fix
+
+
+def test_super_is_named():
+    class Parent(nn.Module):
+        def forward(self, x):
+            return x + 1
+
+    class Child(Parent):
+        def forward(self, x):
+            return super().forward(x)
+
+    d = diagnosed(Child())
+    assert d.kind == "unsupported-syntax" and d.construct == "super()"
+
+
+def test_a_python_value_is_named():
+    import sys
+
+    class Prints(nn.Module):
+        def forward(self, x):
+            print(x, file=sys.stderr)
+            return x
+
+    d = diagnosed(Prints())
+    assert d.kind == "uncompilable-call"
+    assert d.construct == "a Python value (sys.stderr)" and d.method == "forward"
+
+
+def test_an_optional_function_attribute_is_named():
+    class OptionalAct(nn.Module):
+        def __init__(self, act=None):
+            super().__init__()
+            self.act = act
+
+        def forward(self, x):
+            if self.act is not None:
+                x = self.act(x)
+            return x
+
+    d = diagnosed(OptionalAct(torch.relu))
+    assert d.kind == "function-attribute" and d.attribute == "act"
+    assert "nn.Identity()" in d.fix
+
+
+def test_a_failing_property_nothing_reads_is_listed_as_unused():
+    class Prop(nn.Module):
+        @property
+        def size(self):
+            return [i for i in {1, 2}]
+
+        def forward(self, x):
+            return x
+
+    d = diagnosed(Prop())
+    assert d.kind == "property", d
+    assert d.property == "size" and "__jit_unused_properties__" in d.fix
+
+
+def test_a_message_no_rule_explains_is_other_with_torchs_words():
+    class Weird(nn.Module):
+        def forward(self, x):
+            return x.no_such_method_anywhere()
+
+    d = diagnosed(Weird())
+    assert d.kind == "other"
+    assert d.reason and "torch raised" in d.summary
+    # no stop shows it: the advice names the breakpoint that would
+    assert "torch.jit._recursive.create_script_module_impl" in d.advice
