@@ -4,7 +4,7 @@ a tiny model scripted under the harness's engine and probes the way session.py d
 Every model class is defined inside its test: torch caches what it compiled by class, so a
 class seen twice in this process would not fail the same way twice."""
 import functools
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 import pytest
 
