@@ -3,6 +3,8 @@ places torch marks, the construct at a line, the annotation a value needs."""
 import ast
 import textwrap
 
+import pytest
+
 from harness.recording.diagnosis import message, source
 from harness.recording.diagnosis.message import Place
 
@@ -127,7 +129,7 @@ def test_arguments_declared_none_without_annotation_are_found():
 
 
 def test_the_annotation_a_value_needs_is_its_own_form():
-    import torch
+    torch = pytest.importorskip("torch")
 
     from harness.recording.diagnosis.attributes import annotation_for
 
