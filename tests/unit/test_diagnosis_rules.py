@@ -3,6 +3,7 @@ a tiny model scripted under the harness's engine and probes the way session.py d
 
 Every model class is defined inside its test: torch caches what it compiled by class, so a
 class seen twice in this process would not fail the same way twice."""
+import dataclasses
 import functools
 from typing import List, Optional
 
@@ -13,6 +14,8 @@ nn = torch.nn
 
 from harness.recording import backends, builder_log, probes, torch_values  # noqa: E402
 from harness.recording.diagnosis import StopNotes, diagnose  # noqa: E402
+from harness.recording.diagnosis.notes import advice  # noqa: E402
+from harness.records import Stop, Tag  # noqa: E402
 from harness.recording.engine import Engine  # noqa: E402
 from harness.recording.observer import RunObserver  # noqa: E402
 from harness.recording.values import default_encoder  # noqa: E402
@@ -21,6 +24,17 @@ from harness.scenario import from_data  # noqa: E402
 SCENARIO = from_data({
     "version": 1, "name": "unit", "model": {"factory": "harness.text:counted"},
     "breakpoints": [{"function": "torch.jit._recursive.infer_methods_to_compile"}]})
+
+
+# Module-level on purpose: the rules find these through the methods' globals.
+def _shifted(x, shift=None):
+    return x if shift is None else x + shift
+
+
+@dataclasses.dataclass
+class _Pair:
+    a: object
+    b: object
 
 
 class Run:
@@ -493,3 +507,76 @@ def test_a_message_no_rule_explains_is_other_with_torchs_words():
     assert d.reason and "torch raised" in d.summary
     # no stop shows it: the advice names the breakpoint that would
     assert "torch.jit._recursive.create_script_module_impl" in d.advice
+
+
+def test_variadic_arguments_are_named():
+    class Variadic(nn.Module):
+        def forward(self, x):
+            return self.total(x, x)
+
+        def total(self, *xs):
+            return xs[0]
+
+    d = diagnosed(Variadic())
+    assert d.kind == "unsupported-syntax" and d.construct == "variadic arguments"
+    assert "fixed list of typed arguments" in d.fix
+
+
+def test_a_free_function_defaulting_to_none_without_annotation_is_named():
+    class CallsShifted(nn.Module):
+        def forward(self, x):
+            return _shifted(x)
+
+    d = diagnosed(CallsShifted())
+    assert d.kind == "unannotated-argument", d
+    assert d.construct == "argument shift" and d.function == "_shifted"
+    assert d.method == "forward" and "Optional[<its type>] = None" in d.fix
+
+
+def test_a_dataclass_is_named_with_its_definition():
+    class ReturnsPair(nn.Module):
+        def forward(self, x):
+            return _Pair(x, x)
+
+    d = diagnosed(ReturnsPair())
+    assert d.kind == "unsupported-syntax", d
+    assert d.construct == "a dataclass" and "NamedTuple" in d.fix
+
+
+# -- the stops that show it --------------------------------------------------------------------
+
+def _stop(index, subject, locals_):
+    return Stop(kind="stop", index=index, function="f", breakpoint=0, event="return", line=1,
+                call=index, parent=None, depth=0, subject=subject, locals=locals_)
+
+
+def test_the_stops_about_the_attribute_are_named_first():
+    notes = StopNotes()
+    notes.add(_stop(0, "blocks.0", {"name": "scales"}))
+    notes.add(_stop(1, "blocks.0", {"name": "other"}))
+    notes.add(_stop(2, "blocks.0", {"builder": {"type": Tag.BUILDER,
+                                                "failed_attributes": {"scales": "hint"}}}))
+    notes.add(_stop(3, "", {"m": {"type": Tag.NN_MODULE, "path": "blocks.0"}, "raise": {}}))
+    assert notes.showing("blocks.0", "scales") == [0, 2]
+    assert notes.showing("blocks.0", "nothing") == [3]  # those an exception left, first
+    assert notes.showing("head") == []
+
+
+def test_without_a_stop_raised_the_last_three_about_it_are_named():
+    notes = StopNotes()
+    for i in range(5):
+        notes.add(_stop(i, "m", {}))
+    assert notes.showing("m") == [2, 3, 4]
+
+
+def test_notes_of_a_snapshot_that_cannot_be_read_are_empty(tmp_path):
+    assert StopNotes.read(str(tmp_path / "absent.jsonl")).notes == []
+
+
+def test_the_advice_is_left_out_when_the_scenario_has_the_breakpoint():
+    assert advice("other", SCENARIO) is not None
+    assert advice("hook", SCENARIO) is not None
+    assert advice("other", from_data({
+        "version": 1, "name": "unit", "model": {"factory": "harness.text:counted"},
+        "breakpoints": [{"function": "torch.jit._recursive.create_script_module_impl"}]})) \
+        is None
