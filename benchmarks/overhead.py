@@ -29,8 +29,9 @@ percent.
 
 It prints the medians, each mode's ratio to plain (the median of the rounds' ratios, each
 round's run over the plain run of the same round) and the range of those ratios, the
-snapshot's bytes per stop, and the peak memory (max RSS) of the process. `import torch` is left out of every timing (it is the
-same for all). Timings on a shared machine are noisy: compare ratios within one run.
+snapshot's bytes per stop, and the peak memory (max RSS) of the process. `import torch` is
+left out of every timing (it is the same for all). Timings on a shared machine are noisy:
+compare ratios within one run.
 """
 from __future__ import annotations
 

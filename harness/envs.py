@@ -161,6 +161,10 @@ class IndexOptions:
         return hashlib.sha256(json.dumps(self.args()).encode()).hexdigest()[:8]
 
 
+# No index named on the command line: pip's or uv's configured ones (the default everywhere).
+CONFIGURED_INDEXES = IndexOptions()
+
+
 _releases_cache: Dict[IndexOptions, package_index.Releases] = {}
 _releases_lock = threading.Lock()
 

@@ -122,7 +122,7 @@ def check_out_dir(out_dir: str) -> None:
 
 
 def specs(pythons: List[str], torches: List[str], progress: Optional[IO[str]] = None,
-          index: envs.IndexOptions = envs.IndexOptions()) -> List[EnvSpec]:
+          index: envs.IndexOptions = envs.CONFIGURED_INDEXES) -> List[EnvSpec]:
     """The environments asked for, in order: interpreters first, then torch versions, each
     torch version checked against the package index and given the interpreter chosen for it
     (said on `progress`), all before anything is installed. A version that cannot be had
@@ -149,7 +149,7 @@ def specs(pythons: List[str], torches: List[str], progress: Optional[IO[str]] = 
 
 def record_all(scenario: Scenario, environments: List[EnvSpec], out_dir: str,
                backend: str = "auto", progress: Optional[IO[str]] = None,
-               index: envs.IndexOptions = envs.IndexOptions(), verbose: bool = False,
+               index: envs.IndexOptions = envs.CONFIGURED_INDEXES, verbose: bool = False,
                installer: str = "auto") -> List[EnvRun]:
     os.makedirs(out_dir, exist_ok=True)
     progress = progress or sys.stderr

@@ -32,4 +32,6 @@ def relative_file(filename: str) -> str:
         root = os.path.abspath(entry or os.curdir)
         if absolute.startswith(root + os.sep) and (best is None or len(root) > len(best)):
             best = root
-    return os.path.relpath(absolute, best).replace(os.sep, "/") if best else os.path.basename(absolute)
+    if best is None:
+        return os.path.basename(absolute)
+    return os.path.relpath(absolute, best).replace(os.sep, "/")

@@ -261,8 +261,9 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
         try:
             torch.jit.save(scripted, save_scripted)
         except (OSError, RuntimeError, AttributeError, TypeError) as exc:
-            raise HarnessError(f"the run is recorded in {output}, but the scripted {subject or 'model'} "
-                               f"could not be saved to {save_scripted}: {exc}") from None
+            raise HarnessError(f"the run is recorded in {output}, but the scripted "
+                               f"{subject or 'model'} could not be saved to {save_scripted}: "
+                               f"{exc}") from None
     if stopped_by is not None and not isinstance(stopped_by, bdb.BdbQuit):
         raise stopped_by
     if end.outcome == "incomplete":

@@ -1,7 +1,8 @@
 """Dotted names -> the code objects a recorder watches.
 
-A name is what a scenario writes: a module-level function (`torch.jit._recursive.create_script_module`),
-a method (`torch.jit._recursive.ConcreteTypeStore.get_or_create_concrete_type`), or a closure
+A name is what a scenario writes: a module-level function
+(`torch.jit._recursive.create_script_module`), a method
+(`torch.jit._recursive.ConcreteTypeStore.get_or_create_concrete_type`), or a closure
 (`torch.jit._recursive.infer_concrete_type_builder.<locals>.infer_type`), found among the
 enclosing function's constants. Names, not line numbers, are the stable key across torch
 releases. A name that does not resolve raises `LookupError` with a "did you mean" hint.

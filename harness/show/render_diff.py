@@ -45,8 +45,8 @@ def diff_lines(report: DiffReport, style: Style, label_a: str = "A",
                              f"{label_b} #{change.b_index})")
                 for v in change.changes:
                     a, b = _from_first_difference(v.a, v.b)
-                    lines.append(f"      {safe_line(v.path) or '(value)'}: {style.red(short(a, 60))}"
-                                 f"  →  {style.green(short(b, 60))}")
+                    lines.append(f"      {safe_line(v.path) or '(value)'}: "
+                                 f"{style.red(short(a, 60))}  →  {style.green(short(b, 60))}")
             lines.extend(_more(len(fr.changed)))
         if fr.source and not fr.source.code_changed:
             lines.append(style.dim("  source reformatted only: same code (comments, "

@@ -34,7 +34,8 @@ def outcome_line(end: Optional[End], stops: List[Stop]) -> str:
         last = f" (last stop #{stops[-1].index})" if stops else ""
         return f"outcome: unfinished: the run stopped before its end{last}"
     if end.outcome == "ok":
-        return f"outcome: ok: scripted into {safe_line(str((end.scripted or {}).get('qualified_name', '')))}"
+        scripted = str((end.scripted or {}).get('qualified_name', ''))
+        return f"outcome: ok: scripted into {safe_line(scripted)}"
     if end.outcome == "stopped":
         seen = f" after {counted(end.stops_seen, 'stop')}" if end.stops_seen is not None else ""
         return (f"outcome: stopped{seen}: {safe_line(end.stopped_by or 'interrupted')}; "
@@ -42,7 +43,8 @@ def outcome_line(end: Optional[End], stops: List[Stop]) -> str:
     err = end.error
     if end.outcome == "incomplete":
         why = f": {safe_line(err.message)}" if err is not None else ""
-        return f"outcome: incomplete, not recorded whole{why}; {counted(end.stops, 'stop')} recorded"
+        return (f"outcome: incomplete, not recorded whole{why}; "
+                f"{counted(end.stops, 'stop')} recorded")
     while_ = (end.diagnosis.phase if end.diagnosis is not None else
               "building the model" if err is not None and err.phase == "build" else "scripting")
     return f"outcome: error while {safe_line(while_)}" + (
@@ -117,15 +119,16 @@ def stop_lines(stops: List[Stop], style: Style, mode: str) -> List[str]:
     groups = by_module(stops)
     classes = module_classes(stops)
     shown = "every stop" if mode == "all" else f"stops marked {FAILED} (--stops all: every one)"
-    lines = [style.bold(f"── stops by module: {counted(len(groups), 'module')}, {counted(len(stops), 'stop')}; {shown} "
-                        + "─" * 10)]
+    lines = [style.bold(f"── stops by module: {counted(len(groups), 'module')}, "
+                        f"{counted(len(stops), 'stop')}; {shown} " + "─" * 10)]
     for subject, group in groups.items():
         marks = Counter(flag(s) for s in group)
         counts = ", ".join(f"{n} {mark}" for mark, n in marks.items() if mark != PLAIN)
         cls = classes.get(subject)
         lines.append(style.green(safe_line(path_label(subject)))
                      + (f"  {safe_line(cls)}" if cls else "")
-                     + style.dim(f"  {counted(len(group), 'stop')}" + (f" ({counts})" if counts else "")))
+                     + style.dim(f"  {counted(len(group), 'stop')}"
+                                 + (f" ({counts})" if counts else "")))
         for stop in group:
             if mode == "all" or flag(stop) == FAILED:
                 lines.append("  " + stop_line(stop, style, module=False))
@@ -168,7 +171,8 @@ def report(stops: List[Stop], end: Optional[End], path: str, style: Style,
     if not quiet:
         flagged = [s for s in stops if flag(s) == FAILED]
         if flagged and (failed or len(stops) > STOPS_SHOWN):
-            lines.append(style.bold(f"── {counted(len(flagged), 'stop')} marked {FAILED} " + "─" * 30))
+            lines.append(style.bold(f"── {counted(len(flagged), 'stop')} marked {FAILED} "
+                                    + "─" * 30))
             lines.extend(stop_line(s, style) for s in flagged[:FAILURES_SHOWN])
             if len(flagged) > FAILURES_SHOWN:
                 lines.append(style.dim(f"  … and {len(flagged) - FAILURES_SHOWN} more"))

@@ -5,7 +5,6 @@ a property that cannot be compiled (in `stem`), a Python list of modules (in `st
 lambda registered as a forward hook (on `head`). `WithHelper` has a method that is not
 `forward` using syntax TorchScript refuses (variadic arguments).
 """
-from typing import List
 
 import torch
 import torch.nn as nn

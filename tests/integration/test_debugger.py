@@ -1,7 +1,6 @@
 """`harness run --interactive`: the scenario's stops live in pdb++, driven through a real
 pseudo-terminal (pexpect), through a pipe, without pdb++, and on a model that fails."""
 import os
-import re
 import sys
 
 import pexpect

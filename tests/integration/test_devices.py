@@ -23,7 +23,7 @@ def test_tensors_on_the_gpu_keep_their_device_and_their_fingerprint(tmp_path):
     snaps = {device: harness.run(seed_walk.scenario_data(FACTORY, [device], name="seed-on"),
                                  output=str(tmp_path / f"{device}.jsonl"))
              for device in ("cpu", "cuda")}
-    for device, snap in snaps.items():
+    for snap in snaps.values():
         assert snap.outcome == "ok" and len(snap.stops) == 151
     on_cpu = snaps["cpu"].stop("infer_type", name="weights").locals["item"]
     on_gpu = snaps["cuda"].stop("infer_type", name="weights").locals["item"]

@@ -1,7 +1,6 @@
 """The diagnosis of a failed run, for each way scripting fails on real models: the shipped
 failing scenarios (their goldens, recorded live by the plugin on every test run, hold the
 diagnosis), and a run whose breakpoints show nothing of the failure."""
-import json
 import os
 
 import pytest

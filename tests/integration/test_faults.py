@@ -1,10 +1,8 @@
 """Faults, as a hostile tester would cause them, with real processes and real signals: the run
 says what happened, exits with its documented code, and the snapshot keeps what it had."""
-import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest

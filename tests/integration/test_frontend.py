@@ -115,7 +115,8 @@ def test_the_modules_methods_torch_chose_and_their_stubs():
     on_demand = [s["locals"]["fn"]["name"] for s in by_function(records, "compile_unbound_method")]
     assert "torch.nn.modules.conv.Conv2d._conv_forward" in on_demand
     (branch,) = by_function(records, "build_If")
-    assert branch["locals"]["stmt"]["code"] == "if self.branch_testing == True: # noqa: E712 - as in the seed"
+    assert (branch["locals"]["stmt"]["code"]
+            == "if self.branch_testing == True: # noqa: E712 - as in the seed")
 
 
 def test_replay_and_the_page_show_the_users_code(tmp_path):

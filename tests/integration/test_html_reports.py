@@ -6,7 +6,6 @@ HARNESS_SCREENSHOTS=DIR also saves the README's screenshots there."""
 import json
 import os
 import shutil
-import subprocess
 
 import pytest
 
@@ -79,7 +78,8 @@ def test_the_seed_walk_shows_the_model_the_stops_and_a_stops_values(page, tmp_pa
     out = report(tmp_path, SEED_113)
     open_page(page, out)
     assert "torch 1.13.1+cu117" in page.inner_text("#meta")
-    assert page.inner_text("#outcome") == "outcome: ok: scripted into __torch__.seed_model.CustomModel"
+    assert (page.inner_text("#outcome")
+            == "outcome: ok: scripted into __torch__.seed_model.CustomModel")
     # expand a module: custom_layer1, a CustomLayer, with its parameters typed
     module = page.locator("details.module[data-path='custom_layer1']")
     module.locator("summary").first.click()

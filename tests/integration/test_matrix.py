@@ -2,7 +2,7 @@
 import os
 import sys
 
-from helpers import ROOT, run_harness
+from helpers import run_harness
 
 
 def test_matrix_records_each_environment_and_diffs(tmp_path):
@@ -53,7 +53,7 @@ def test_interpreters_that_cannot_record_get_one_line_each(tmp_path):
     proc = run_harness("matrix", "scenarios/containers.yaml", "--python", bare,
                        "--python", sys.executable, "-o", str(tmp_path / "b"))
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    errors = [l for l in proc.stderr.splitlines() if l.startswith("harness: error:")]
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("harness: error:")]
     assert errors == [f"harness: error: recording with {bare} failed: torch cannot be "
                       f"imported by {bare}: ModuleNotFoundError: No module named 'torch'"]
     assert "Traceback" not in proc.stderr
@@ -82,7 +82,7 @@ def test_an_unknown_torch_version_is_reported_and_the_others_go_on(tmp_path):
     assert len(models) == 2 and models[0][-3] == "base" and models[1][-3] == "same"
     assert any("torch 9.9.9" in r and "not recorded: torch 9.9.9 does not exist" in r
                for r in rows)
-    errors = [l for l in proc.stderr.splitlines() if l.startswith("harness: error:")]
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("harness: error:")]
     assert len(errors) == 1 and "recording with torch 9.9.9 failed" in errors[0]
     assert not (tmp_path / "cache" / "envs").exists() or \
         not os.listdir(tmp_path / "cache" / "envs")

@@ -1,5 +1,4 @@
 """`harness run` as a user runs it: a subprocess, on the shipped scenarios."""
-import json
 import os
 import re
 

@@ -1,5 +1,4 @@
 """A snapshot grows with the model, not with its square: bytes per stop stay bounded."""
-import json
 
 from helpers import read_jsonl, run_harness
 

@@ -132,8 +132,9 @@ def test_coverage_measures_the_same_lines_with_the_harness_recording_in_process(
               f"sys.path.insert(0, {os.path.join(ROOT, 'scenarios', 'models')!r})\n")
     plain = common + ("import torch\nfrom containers_model import Containers\n"
                       "torch.jit.script(Containers(width=8))\n")
+    scenario = os.path.join(ROOT, 'scenarios', 'containers.yaml')
     recorded = common + ("import harness\n"
-                         f"snap = harness.run({os.path.join(ROOT, 'scenarios', 'containers.yaml')!r},"
+                         f"snap = harness.run({scenario!r},"
                          f" output={str(tmp_path / 's.jsonl')!r}, in_process=True,"
                          " backend='settrace')\nassert len(snap.stops) == 11, snap.problems\n")
     missed = []

@@ -1,4 +1,5 @@
-"""The seed's model, built on a device of the test's choosing (tests/integration/test_devices.py)."""
+"""The seed's model, built on a device of the test's choosing
+(tests/integration/test_devices.py)."""
 import os
 import sys
 

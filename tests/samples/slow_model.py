@@ -1,5 +1,4 @@
 """A model whose construction waits, so a test can interrupt a run in the middle."""
-import os
 import time
 
 import torch

@@ -33,7 +33,7 @@ def test_a_run_that_breaks_off_still_ends_its_snapshot_saying_so(tmp_path):
         with snapshot.SnapshotWriter(path) as writer:
             writer.write(HEADER)
             writer.write({"kind": "stop", "index": 0})
-            1 / 0
+            raise ZeroDivisionError("the run breaks off")
     end = read_jsonl(path)[-1]
     assert end["outcome"] == "incomplete" and end["stops"] == 1
     assert end["error"]["type"] == "ZeroDivisionError" and end["error"]["phase"] == "recording"

@@ -187,7 +187,7 @@ _CONSTRUCTS: Tuple[Tuple[type, str], ...] = (
     (ast.Nonlocal, "a nonlocal statement"),
 )
 if sys.version_info >= (3, 11):
-    _CONSTRUCTS += ((getattr(ast, "TryStar"), "a try block"),)
+    _CONSTRUCTS += ((ast.TryStar, "a try block"),)
 
 
 def construct_in(nodes: List[ast.AST]) -> Optional[str]:
