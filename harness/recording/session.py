@@ -126,27 +126,10 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
             observer: RunObserver, progress: Progress, interactive: bool,
             replace_last: bool, keep_going: Any = None) -> RunResult:
     __tracebackhide__ = True  # noqa: F841
-    from . import frontend_values, model_loader, torch_values
+    from . import frontend_values, torch_values
 
-    try:
-        backends.choose(backend)
-    except ValueError as exc:
-        raise HarnessError(str(exc)) from None
-    progress(phase=f"importing the model ({scenario.model.factory})")
-    try:
-        factory = model_loader.load_factory(scenario.model)
-    except model_loader.ModelLoadError as exc:
-        raise scenario.model_error(str(exc)) from None
-    progress(phase="resolving the breakpoints")
-    watched = resolve_breakpoints(scenario)  # after the model's import: it may be a target
-    if not output:
-        try:
-            output = runs.new_run(scenario.name, torch.__version__, interactive=interactive,
-                                  replace_last=replace_last)
-        except OSError as exc:
-            raise HarnessError(f"cannot make the run's file in "
-                               f"{runs.scenario_folder(scenario.name)}: "
-                               f"{exc.strerror or exc}") from None
+    factory, watched = _load(scenario, backend, progress)
+    output = output or _new_run_file(scenario, torch, interactive, replace_last)
     encoder = torch_values.install(default_encoder())
     frontend_probes: List[Tuple[str, Any]] = []
     frontend_values.install(encoder, torch, lambda fn, probe: frontend_probes.append((fn, probe)))
@@ -154,36 +137,10 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
 
     with SnapshotWriter(output) as writer:
         progress(snapshot=os.path.abspath(output), phase="building the model")
-        # The header says what is scripted (`subject`), known only once the factory returned;
-        # records made while it runs (breakpoints in the model's own code, or a function a
-        # decorator scripts) wait for the header in `held`, in order.
-        held: Optional[List[Tuple[Any, bool, bool]]] = []  # (record, to file, to sink)
-
-        def out(rec: Any, to_file: bool, to_sink: bool) -> None:
-            if held is not None:
-                held.append((rec, to_file, to_sink))
-                return
-            if to_file:
-                writer.write(rec)
-            if to_sink and sink is not None:
-                sink(rec)
-
-        def write_header(subject: Optional[str]) -> None:
-            nonlocal held
-            if held is None:
-                return
-            waiting, held = held, None
-            header = _header(scenario, torch.__version__, tracer.name)
-            header.subject = subject
-            out(header, True, True)
-            for rec, to_file, to_sink in waiting:
-                out(rec, to_file, to_sink)
-
-        def write_stop(stop: Stop) -> None:
-            out(stop, True, False)
+        records = _HeldUntilHeader(writer, sink)
 
         def emit(rec: Any) -> None:
-            out(rec, not isinstance(rec, Stop) or observer.should_write(rec), True)
+            records.out(rec, not isinstance(rec, Stop) or observer.should_write(rec), True)
 
         run_probes = probes.install(encoder, torch)
         for function, probe in frontend_probes:
@@ -195,82 +152,189 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
             tracer = observer.tracer(engine) or backends.create(backend, engine)
         except ValueError as exc:  # an explicit --backend instrument that cannot instrument
             raise HarnessError(str(exc)) from None
-        observer.attach(engine, write_stop)
-        scripted = error = model = subject = None
-        phase = "build"
-        stopped_by: Optional[BaseException] = None
+        observer.attach(engine, lambda stop: records.out(stop, True, False))
         with warnings.catch_warnings(record=True) as caught, builder_log.recording_builders():
             warnings.simplefilter("always")  # count every warning; none reaches the terminal
             warnings.filterwarnings("ignore", message=NUMPY_MISSING)
             random.seed(scenario.model.seed)
             torch.manual_seed(scenario.model.seed)
-            tracer.start()
-            try:
-                model = factory(*scenario.model.args, **scenario.model.kwargs)
-                subject = subjects.kind_of(model, torch)
-                write_header(subject)
-                _check_scriptable(torch, model, scenario)
-                if keep_going is not None:
-                    keep_going.apply(model)  # the changes of the rounds before this one
-                torch_values.name_model(encoder, model)
-                phase = "script"
-                progress(phase=f"scripting the {subject or 'model'}")
-                scripted = subjects.script(torch, model)
-            except BaseException as exc:  # noqa: B902 - sorted out just below
-                if isinstance(exc, NotScriptable):
-                    raise
-                if _stops_the_run(exc):
-                    stopped_by = exc
-                else:
-                    error = exc
-            finally:
-                removed = _tracer_removed(tracer)
-                tracer.stop()
-                write_header(subject)  # the factory failed, or the run was stopped in it
-            if keep_going is not None and keep_going.problem:
-                raise HarnessError(keep_going.problem)
-            if engine.failure is not None and stopped_by is None:
-                raise _recording_failed(engine.failure, output)
-            reason = observer.stop_reason()
-            if reason is not None and stopped_by is None:
-                # torch caught the debugger's quit somewhere (it catches Exception around
-                # scripting function attributes) and went on untraced: still stopped.
-                stopped_by, scripted, error = bdb.BdbQuit(reason), None, None
-            builders = builder_log.calls_made() if error is not None else []
-        end = _end(engine, scripted, error, phase, stopped_by, caught, reason,
-                   lambda done: subjects.scripted_info(torch, subject, done))
-        if end.error is not None and error is not None:
-            # the diagnosis walks a model's modules; a function or a class has none (a
-            # function's __dict__ would read as a module never initialised)
-            modules = model if subject == subjects.MODULE else None
-            end.diagnosis = _diagnosis(error, phase, run_probes, builders, encoder, output,
-                                       scenario, modules)
-            observer.on_failure(error, end.diagnosis)
-            if keep_going is not None:
-                keep_going.after_failure(end.diagnosis, model, error, progress)
+            run = _build_and_script(
+                torch, scenario, factory, tracer, encoder, keep_going, progress,
+                lambda subject: records.write_header(
+                    lambda: _header(scenario, torch.__version__, tracer.name), subject))
+            reason = _checked_after_scripting(run, engine, observer, keep_going, output)
+            builders = builder_log.calls_made() if run.error is not None else []
+        end = _end(engine, run.scripted, run.error, run.phase, run.stopped_by, caught, reason,
+                   lambda done: subjects.scripted_info(torch, run.subject, done))
+        _diagnose_failure(end, run, run_probes, builders, encoder, output, scenario, observer,
+                          keep_going, progress)
         for name, value in observer.end_fields().items():
             setattr(end, name, value)
-        if removed and stopped_by is None:
+        if run.removed and run.stopped_by is None:
             end.outcome, end.scripted, end.diagnosis = "incomplete", None, None
-            end.error = ErrorInfo(type="TracerRemoved", message=removed, phase=phase)
+            end.error = ErrorInfo(type="TracerRemoved", message=run.removed, phase=run.phase)
         progress(ending=True)  # from here on, the outcome is decided: a late signal is ignored
         emit(end)
     progress(phase="finishing")
-    if scripted is not None and save_scripted:
-        progress(phase="saving the scripted module")
-        try:
-            torch.jit.save(scripted, save_scripted)
-        except (OSError, RuntimeError, AttributeError, TypeError) as exc:
-            raise HarnessError(f"the run is recorded in {output}, but the scripted "
-                               f"{subject or 'model'} could not be saved to {save_scripted}: "
-                               f"{exc}") from None
-    if stopped_by is not None and not isinstance(stopped_by, bdb.BdbQuit):
-        raise stopped_by
+    if run.scripted is not None and save_scripted:
+        _save_scripted(torch, run, save_scripted, output, progress)
+    if run.stopped_by is not None and not isinstance(run.stopped_by, bdb.BdbQuit):
+        raise run.stopped_by
     if end.outcome == "incomplete":
-        raise HarnessError(f"{removed}, so the run was not recorded whole: {output} ends as "
+        raise HarnessError(f"{run.removed}, so the run was not recorded whole: {output} ends as "
                            f"incomplete after {counted(engine.stops, 'stop')}")
     return RunResult(outcome=end.outcome, stops=engine.stops, path=output, end=end,
-                     scripted=scripted)
+                     scripted=run.scripted)
+
+
+def _load(scenario: Scenario, backend: str,
+          progress: Progress) -> Tuple[Callable[..., Any], List[WatchedBreakpoint]]:
+    """The backend checked, the model's factory imported, then the breakpoints resolved
+    (after the model's import: it may be a target)."""
+    from . import model_loader
+
+    try:
+        backends.choose(backend)
+    except ValueError as exc:
+        raise HarnessError(str(exc)) from None
+    progress(phase=f"importing the model ({scenario.model.factory})")
+    try:
+        factory = model_loader.load_factory(scenario.model)
+    except model_loader.ModelLoadError as exc:
+        raise scenario.model_error(str(exc)) from None
+    progress(phase="resolving the breakpoints")
+    return factory, resolve_breakpoints(scenario)
+
+
+def _new_run_file(scenario: Scenario, torch: Any, interactive: bool, replace_last: bool) -> str:
+    """The next numbered run in `snapshots/<scenario>/` (or the latest one's, replaced)."""
+    try:
+        return runs.new_run(scenario.name, torch.__version__, interactive=interactive,
+                            replace_last=replace_last)
+    except OSError as exc:
+        raise HarnessError(f"cannot make the run's file in "
+                           f"{runs.scenario_folder(scenario.name)}: "
+                           f"{exc.strerror or exc}") from None
+
+
+class _HeldUntilHeader:
+    """Where the run's records go: the file, the sink, or both. The header says what is
+    scripted (`subject`), known only once the factory returned; records made while it runs
+    (breakpoints in the model's own code, or a function a decorator scripts) wait for the
+    header here, in order."""
+
+    def __init__(self, writer: SnapshotWriter, sink: Optional[Callable[[Any], None]]) -> None:
+        self.writer, self.sink = writer, sink
+        self.held: Optional[List[Tuple[Any, bool, bool]]] = []  # (record, to file, to sink)
+
+    def out(self, rec: Any, to_file: bool, to_sink: bool) -> None:
+        if self.held is not None:
+            self.held.append((rec, to_file, to_sink))
+            return
+        if to_file:
+            self.writer.write(rec)
+        if to_sink and self.sink is not None:
+            self.sink(rec)
+
+    def write_header(self, make_header: Callable[[], Header], subject: Optional[str]) -> None:
+        """The header (once: later calls do nothing), then what waited for it."""
+        if self.held is None:
+            return
+        waiting, self.held = self.held, None
+        header = make_header()
+        header.subject = subject
+        self.out(header, True, True)
+        for rec, to_file, to_sink in waiting:
+            self.out(rec, to_file, to_sink)
+
+
+@dataclass
+class _Run:
+    """What building and scripting the model came to."""
+    phase: str = "build"
+    model: Any = None
+    subject: Optional[str] = None
+    scripted: Any = None
+    error: Optional[BaseException] = None  # the model failed
+    stopped_by: Optional[BaseException] = None  # the run was stopped
+    removed: Optional[str] = None  # the model's code turned the tracer off
+
+
+def _build_and_script(torch: Any, scenario: Scenario, factory: Callable[..., Any], tracer: Any,
+                      encoder: Any, keep_going: Any, progress: Progress,
+                      write_header: Callable[[Optional[str]], None]) -> _Run:
+    """The factory called and its result scripted, traced; the header written as soon as the
+    subject is known (or when the factory failed, or the run was stopped in it)."""
+    from . import torch_values
+
+    run = _Run()
+    tracer.start()
+    try:
+        run.model = factory(*scenario.model.args, **scenario.model.kwargs)
+        run.subject = subjects.kind_of(run.model, torch)
+        write_header(run.subject)
+        _check_scriptable(torch, run.model, scenario)
+        if keep_going is not None:
+            keep_going.apply(run.model)  # the changes of the rounds before this one
+        torch_values.name_model(encoder, run.model)
+        run.phase = "script"
+        progress(phase=f"scripting the {run.subject or 'model'}")
+        run.scripted = subjects.script(torch, run.model)
+    except BaseException as exc:  # noqa: B902 - sorted out just below
+        if isinstance(exc, NotScriptable):
+            raise
+        if _stops_the_run(exc):
+            run.stopped_by = exc
+        else:
+            run.error = exc
+    finally:
+        run.removed = _tracer_removed(tracer)
+        tracer.stop()
+        write_header(run.subject)  # the factory failed, or the run was stopped in it
+    return run
+
+
+def _checked_after_scripting(run: _Run, engine: Engine, observer: RunObserver, keep_going: Any,
+                             output: str) -> Optional[str]:
+    """Raises what ends the run before its end record (keep-going's problem, the harness's
+    own failure); returns the observer's reason the run stopped, if it did."""
+    if keep_going is not None and keep_going.problem:
+        raise HarnessError(keep_going.problem)
+    if engine.failure is not None and run.stopped_by is None:
+        raise _recording_failed(engine.failure, output)
+    reason = observer.stop_reason()
+    if reason is not None and run.stopped_by is None:
+        # torch caught the debugger's quit somewhere (it catches Exception around
+        # scripting function attributes) and went on untraced: still stopped.
+        run.stopped_by, run.scripted, run.error = bdb.BdbQuit(reason), None, None
+    return reason
+
+
+def _diagnose_failure(end: End, run: _Run, run_probes: Any, builders: list, encoder: Any,
+                      output: str, scenario: Scenario, observer: RunObserver, keep_going: Any,
+                      progress: Progress) -> None:
+    """A failed run's diagnosis, in its end record; the observer and keep-going told."""
+    if end.error is None or run.error is None:
+        return
+    # the diagnosis walks a model's modules; a function or a class has none (a
+    # function's __dict__ would read as a module never initialised)
+    modules = run.model if run.subject == subjects.MODULE else None
+    end.diagnosis = _diagnosis(run.error, run.phase, run_probes, builders, encoder, output,
+                               scenario, modules)
+    observer.on_failure(run.error, end.diagnosis)
+    if keep_going is not None:
+        keep_going.after_failure(end.diagnosis, run.model, run.error, progress)
+
+
+def _save_scripted(torch: Any, run: _Run, save_scripted: str, output: str,
+                   progress: Progress) -> None:
+    progress(phase="saving the scripted module")
+    try:
+        torch.jit.save(run.scripted, save_scripted)
+    except (OSError, RuntimeError, AttributeError, TypeError) as exc:
+        raise HarnessError(f"the run is recorded in {output}, but the scripted "
+                           f"{run.subject or 'model'} could not be saved to {save_scripted}: "
+                           f"{exc}") from None
 
 
 class NotScriptable(HarnessError):
