@@ -1,9 +1,9 @@
 """Show a `DiffReport` to a person: grouped by function, old and new side by side."""
 from __future__ import annotations
 
-from typing import List
+from typing import List, Optional
 
-from ..compare import DiffReport, StopRef
+from ..compare import DiffReport, FunctionReport, SourceChange, StopChange, StopRef
 from ..text import counted, safe_line
 from .render import Style, short
 
@@ -12,6 +12,17 @@ SHOWN_PER_GROUP = 12  # per function and kind; --format json has everything
 
 def diff_lines(report: DiffReport, style: Style, label_a: str = "A",
                label_b: str = "B") -> List[str]:
+    lines = _heading_lines(report, style, label_a, label_b)
+    for function, fr in report.functions.items():
+        if fr.only_a or fr.only_b or fr.changed or fr.source:
+            lines.extend(_function_lines(function, fr, style, label_a, label_b))
+    lines.extend(_closing_lines(report, style, label_a, label_b))
+    lines.append(summary_line(report, label_a, label_b))
+    return lines
+
+
+def _heading_lines(report: DiffReport, style: Style, label_a: str, label_b: str) -> List[str]:
+    """The two files, the header fields that differ, and why values or stops may not pair."""
     lines = [style.bold(f"diff {label_a}: {safe_line(report.a)}"),
              style.bold(f"     {label_b}: {safe_line(report.b)}")]
     for name, (a, b) in report.header.items():
@@ -26,38 +37,60 @@ def diff_lines(report: DiffReport, style: Style, label_a: str = "A",
         lines.append(style.yellow(f"scenario: {safe_line(str(report.scenario[0]))} → "
                                   f"{safe_line(str(report.scenario[1]))} "
                                   "(different scenarios: stops will not pair well)"))
-    for function, fr in report.functions.items():
-        if not (fr.only_a or fr.only_b or fr.changed or fr.source):
-            continue
-        lines.append(style.cyan(f"── {safe_line(function)} " + "─" * 10))
-        for title, stops, colour in ((f"only in {label_a}", fr.only_a, style.red),
-                                     (f"only in {label_b}", fr.only_b, style.green)):
-            if stops:
-                lines.append(f"  {title} ({len(stops)}):")
-                for s in stops[:SHOWN_PER_GROUP]:
-                    lines.append(colour(f"    #{s.index} {safe_line(s.identity)}  "
-                                        + _locals_short(s)))
-                lines.extend(_more(len(stops)))
-        if fr.changed:
-            lines.append(f"  changed ({len(fr.changed)}):")
-            for change in fr.changed[:SHOWN_PER_GROUP]:
-                lines.append(f"    {safe_line(change.identity)}  ({label_a} #{change.a_index}, "
-                             f"{label_b} #{change.b_index})")
-                for v in change.changes:
-                    a, b = _from_first_difference(v.a, v.b)
-                    lines.append(f"      {safe_line(v.path) or '(value)'}: "
-                                 f"{style.red(short(a, 60))}  →  {style.green(short(b, 60))}")
-            lines.extend(_more(len(fr.changed)))
-        if fr.source and not fr.source.code_changed:
-            lines.append(style.dim("  source reformatted only: same code (comments, "
-                                   "docstrings and layout differ)"))
-        elif fr.source:
-            lines.append("  code changed (comments, docstrings and layout left out; "
-                         "--format json has the text diff too):")
-            for line in fr.source.code_diff:
-                colour = (style.green if line.startswith("+") else
-                          style.red if line.startswith("-") else str)
-                lines.append("    " + colour(safe_line(line)))
+    return lines
+
+
+def _function_lines(function: str, fr: FunctionReport, style: Style, label_a: str,
+                    label_b: str) -> List[str]:
+    """One function's group: stops on one side only, stops changed, its code changed."""
+    lines = [style.cyan(f"── {safe_line(function)} " + "─" * 10)]
+    for title, stops, colour in ((f"only in {label_a}", fr.only_a, style.red),
+                                 (f"only in {label_b}", fr.only_b, style.green)):
+        if stops:
+            lines.append(f"  {title} ({len(stops)}):")
+            for s in stops[:SHOWN_PER_GROUP]:
+                lines.append(colour(f"    #{s.index} {safe_line(s.identity)}  "
+                                    + _locals_short(s)))
+            lines.extend(_more(len(stops)))
+    if fr.changed:
+        lines.extend(_changed_lines(fr.changed, style, label_a, label_b))
+    lines.extend(_source_lines(fr.source, style))
+    return lines
+
+
+def _changed_lines(changed: List[StopChange], style: Style, label_a: str,
+                   label_b: str) -> List[str]:
+    lines = [f"  changed ({len(changed)}):"]
+    for change in changed[:SHOWN_PER_GROUP]:
+        lines.append(f"    {safe_line(change.identity)}  ({label_a} #{change.a_index}, "
+                     f"{label_b} #{change.b_index})")
+        for v in change.changes:
+            a, b = _from_first_difference(v.a, v.b)
+            lines.append(f"      {safe_line(v.path) or '(value)'}: "
+                         f"{style.red(short(a, 60))}  →  {style.green(short(b, 60))}")
+    lines.extend(_more(len(changed)))
+    return lines
+
+
+def _source_lines(source: Optional[SourceChange], style: Style) -> List[str]:
+    if not source:
+        return []
+    if not source.code_changed:
+        return [style.dim("  source reformatted only: same code (comments, "
+                          "docstrings and layout differ)")]
+    lines = ["  code changed (comments, docstrings and layout left out; "
+             "--format json has the text diff too):"]
+    for line in source.code_diff:
+        colour = (style.green if line.startswith("+") else
+                  style.red if line.startswith("-") else str)
+        lines.append("    " + colour(safe_line(line)))
+    return lines
+
+
+def _closing_lines(report: DiffReport, style: Style, label_a: str, label_b: str) -> List[str]:
+    """Warnings on one side only, the outcomes, and functions whose code could not be
+    compared."""
+    lines: List[str] = []
     only_a, only_b = report.warnings
     for w in only_a:
         lines.append(style.red(f"warning only in {label_a}: {safe_line(w)}"))
@@ -72,7 +105,6 @@ def diff_lines(report: DiffReport, style: Style, label_a: str = "A",
                                    f"{safe_line(', '.join(missing[:10]))}"
                                    + (f" and {len(missing) - 10} more" if len(missing) > 10
                                       else "") + ": its code cannot be compared"))
-    lines.append(summary_line(report, label_a, label_b))
     return lines
 
 
