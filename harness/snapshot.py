@@ -255,7 +255,7 @@ class StopList(Sequence):
     def __len__(self) -> int:
         return len(self._offsets)
 
-    def __getitem__(self, i):  # type: ignore[override]
+    def __getitem__(self, i):
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
         if i < 0:
@@ -335,7 +335,8 @@ class Snapshot:
             value = stop.locals.get(name)
         gains = []
         at = stop.index
-        while records.tag_of(value) in (records.Tag.DICT, records.Tag.LIST) \
+        while isinstance(value, dict) and records.tag_of(value) in (records.Tag.DICT,
+                                                                   records.Tag.LIST) \
                 and isinstance(value.get("since"), dict):
             base = value["since"].get("stop")
             if not isinstance(base, int) or base >= at:
@@ -536,46 +537,9 @@ def _parse(lines: Iterator[Tuple[Tuple[int, int], Optional[bytes], bool]],
         number += 1
         if unreadable is not None:
             snap.problem(unreadable)
-            unreadable = None
-        if raw is None:
-            snap.problem(f"line {number}: longer than {MAX_LINE_BYTES} bytes, skipped")
-            continue
-        if not raw.strip():
-            continue
-        if raw.count(b",") > MAX_LINE_VALUES:
-            snap.problem(f"line {number}: more than {MAX_LINE_VALUES} values, skipped unread")
-            continue
-        try:
-            text = raw.decode("utf-8")
-            record = parse_line(text)
-        except UnicodeDecodeError:
-            snap.problem(f"line {number}: " + ("cut short (the run did not finish)" if not ended
-                                               else "not UTF-8 text, skipped"))
-            continue
-        except json.JSONDecodeError:
-            if ended:
-                unreadable = f"line {number}: not valid JSON, skipped"
-            else:
-                snap.problem(f"line {number}: cut short (the run did not finish)")
-            continue
-        except (ValueError, RecordError) as exc:
-            snap.problem(f"line {number}: {_record_kind(raw)}{exc}; skipped")
-            continue
-        if snap.end is not None:
-            snap.problem(f"line {number}: a record after the end record, skipped")
-            continue
-        if isinstance(record, Stop):
-            if record.parent is not None and record.parent >= record.call:
-                snap.problem(f"line {number}: stop #{record.index}'s parent call "
-                             f"{record.parent} is not an earlier call; skipped")
-                continue
-            snap.stops._add(span, record)
-        elif isinstance(record, Source):
-            snap.sources.setdefault(record.function, record)
-        elif isinstance(record, End):
-            snap.end = record
-        else:
-            snap.problem(f"line {number}: a second header, skipped")
+        record, unreadable = _read_line(snap, number, raw, ended)
+        if record is not None:
+            _add_record(snap, number, span, record)
     if unreadable is not None:  # the file's last line: the run was cut off writing it
         snap.problem(f"line {number}: cut short (the run did not finish)")
     if snap.end is None:
@@ -583,6 +547,51 @@ def _parse(lines: Iterator[Tuple[Tuple[int, int], Optional[bytes], bool]],
         snap.problem("no end record: the run did not finish" + last)
     snap._close_problems()
     return snap
+
+
+def _read_line(snap: Snapshot, number: int, raw: Optional[bytes],
+               ended: bool) -> Tuple[Optional[Record], Optional[str]]:
+    """The record on line `number`, or None when it is skipped (the problem said on `snap`).
+    A line that is not JSON comes back as the second value instead, said by the caller once the
+    next line is read: the last line of a file is cut short, not invalid."""
+    if raw is None:
+        snap.problem(f"line {number}: longer than {MAX_LINE_BYTES} bytes, skipped")
+        return None, None
+    if not raw.strip():
+        return None, None
+    if raw.count(b",") > MAX_LINE_VALUES:
+        snap.problem(f"line {number}: more than {MAX_LINE_VALUES} values, skipped unread")
+        return None, None
+    try:
+        return parse_line(raw.decode("utf-8")), None
+    except UnicodeDecodeError:
+        snap.problem(f"line {number}: " + ("cut short (the run did not finish)" if not ended
+                                           else "not UTF-8 text, skipped"))
+    except json.JSONDecodeError:
+        if ended:
+            return None, f"line {number}: not valid JSON, skipped"
+        snap.problem(f"line {number}: cut short (the run did not finish)")
+    except (ValueError, RecordError) as exc:
+        snap.problem(f"line {number}: {_record_kind(raw)}{exc}; skipped")
+    return None, None
+
+
+def _add_record(snap: Snapshot, number: int, span: Tuple[int, int], record: Record) -> None:
+    """A record read whole, in its place in the snapshot (or skipped, saying why)."""
+    if snap.end is not None:
+        snap.problem(f"line {number}: a record after the end record, skipped")
+    elif isinstance(record, Stop):
+        if record.parent is not None and record.parent >= record.call:
+            snap.problem(f"line {number}: stop #{record.index}'s parent call "
+                         f"{record.parent} is not an earlier call; skipped")
+            return
+        snap.stops._add(span, record)
+    elif isinstance(record, Source):
+        snap.sources.setdefault(record.function, record)
+    elif isinstance(record, End):
+        snap.end = record
+    else:
+        snap.problem(f"line {number}: a second header, skipped")
 
 
 def _record_kind(raw: bytes) -> str:
