@@ -17,7 +17,9 @@ from typing import Any, Callable, Optional
 
 from . import Events
 
-TraceFn = Callable[[Any, str, Any], Any]
+# (frame, event, arg) -> the frame's local trace function; typeshed's own (sys.gettrace's)
+# types the event as a Literal, which a plain `str` parameter would not accept
+TraceFn = Callable[..., Any]
 
 # A 'return' trace event comes both for a return and for an exception leaving the frame; the
 # instruction the frame stopped at tells them apart.
@@ -48,56 +50,12 @@ class SettraceBackend:
         self._started = False
 
     def start(self) -> None:
-        events = self.events
-        codes = events.code_ids
-        traced = events.unwind_ids  # calls reported, or only exceptions leaving
-        lines = events.lines  # by id(code), as the two sets: see `Events`
-        pending: dict = {}  # frame -> the exception passing through it
         previous = self._previous = sys.gettrace()
-
-        def local_trace(frame, event, arg):
-            if event == "line":
-                if frame.f_lineno in lines.get(id(frame.f_code), ()):
-                    events.on_line(frame.f_code, frame, frame.f_lineno)
-            elif event == "return":
-                report_leave(events, frame, arg, pending.pop(frame, None))
-            elif event == "exception":
-                pending[frame] = arg[1]
-            return local_trace
-
-        def chained(their_local: TraceFn) -> TraceFn:
-            """Our local tracing and theirs, in one frame."""
-            def trace(frame, event, arg):
-                nonlocal their_local
-                if their_local is not None:
-                    their_local = their_local(frame, event, arg)
-                local_trace(frame, event, arg)
-                return trace
-            return trace
-
+        local_trace = _local_tracer(self.events)
         if previous is None:
-            def global_trace(frame, event, arg):
-                code = frame.f_code
-                key = id(code)
-                if key not in traced:
-                    return None
-                if key not in lines:
-                    frame.f_trace_lines = False
-                if key in codes:
-                    events.on_enter(code, frame)
-                return local_trace
+            global_trace = _global_tracer(self.events, local_trace)
         else:
-            def global_trace(frame, event, arg):
-                theirs = previous(frame, event, arg)
-                if sys.gettrace() is not global_trace:  # coverage's CTracer took the seat back
-                    sys.settrace(global_trace)
-                code = frame.f_code
-                if id(code) not in traced:
-                    return theirs
-                if id(code) in codes:
-                    events.on_enter(code, frame)
-                return local_trace if theirs is None else chained(theirs)
-
+            global_trace = _global_tracer_beside(self.events, local_trace, previous)
         sys.settrace(global_trace)
         self._global = global_trace
         self._started = True
@@ -117,3 +75,70 @@ class SettraceBackend:
         if self._started:
             self._started = False
             sys.settrace(self._previous)
+
+
+# The trace functions, made once per run: each reads what it needs from its closure (the
+# fastest lookup in a function called for every line).
+def _local_tracer(events: Events) -> TraceFn:
+    """Inside a watched frame: its lines, its return, the exception passing through it."""
+    lines = events.lines  # by id(code), as the two sets: see `Events`
+    pending: dict = {}  # frame -> the exception passing through it
+
+    def local_trace(frame, event, arg):
+        if event == "line":
+            if frame.f_lineno in lines.get(id(frame.f_code), ()):
+                events.on_line(frame.f_code, frame, frame.f_lineno)
+        elif event == "return":
+            report_leave(events, frame, arg, pending.pop(frame, None))
+        elif event == "exception":
+            pending[frame] = arg[1]
+        return local_trace
+    return local_trace
+
+
+def _global_tracer(events: Events, local_trace: TraceFn) -> TraceFn:
+    """The only trace function: each call's frame traced only if its code is watched."""
+    codes = events.code_ids
+    traced = events.unwind_ids  # calls reported, or only exceptions leaving
+    lines = events.lines
+
+    def global_trace(frame, event, arg):
+        code = frame.f_code
+        key = id(code)
+        if key not in traced:
+            return None
+        if key not in lines:
+            frame.f_trace_lines = False
+        if key in codes:
+            events.on_enter(code, frame)
+        return local_trace
+    return global_trace
+
+
+def _global_tracer_beside(events: Events, local_trace: TraceFn, previous: TraceFn) -> TraceFn:
+    """Beside a trace function already there (coverage's, a debugger's): it sees every call
+    as before, and in a watched frame both trace it."""
+    codes = events.code_ids
+    traced = events.unwind_ids
+
+    def chained(their_local: TraceFn) -> TraceFn:
+        """Our local tracing and theirs, in one frame."""
+        def trace(frame, event, arg):
+            nonlocal their_local
+            if their_local is not None:
+                their_local = their_local(frame, event, arg)
+            local_trace(frame, event, arg)
+            return trace
+        return trace
+
+    def global_trace(frame, event, arg):
+        theirs = previous(frame, event, arg)
+        if sys.gettrace() is not global_trace:  # coverage's CTracer took the seat back
+            sys.settrace(global_trace)
+        code = frame.f_code
+        if id(code) not in traced:
+            return theirs
+        if id(code) in codes:
+            events.on_enter(code, frame)
+        return local_trace if theirs is None else chained(theirs)
+    return global_trace
