@@ -9,7 +9,7 @@ types torch produces are the same; tests/test_fidelity.py measures that.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Callable, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Iterator, List, Optional, Tuple, Type, TypeVar, cast
 
 from ..records import Tag
 from .values import type_name
@@ -24,9 +24,10 @@ MUTATORS = (
 _LOG = "_harness_calls"
 
 Call = Tuple[str, tuple]
+_T = TypeVar("_T")
 
 
-def _recording_subclass(base: type) -> type:
+def _recording_subclass(base: Type[_T]) -> Type[_T]:
     def __init__(self, *args, **kwargs):
         base.__init__(self, *args, **kwargs)
         setattr(self, _LOG, [("__init__", args)])
@@ -37,7 +38,7 @@ def _recording_subclass(base: type) -> type:
     for name in MUTATORS:
         if hasattr(base, name):
             namespace[name] = _recording_method(base, name)
-    return type(base.__name__, (base,), namespace)
+    return cast(Type[_T], type(base.__name__, (base,), namespace))
 
 
 def _recording_method(base: type, name: str) -> Callable:
@@ -83,13 +84,14 @@ def recording_builders() -> Iterator[None]:
     import torch
 
     original = torch._C.ConcreteModuleTypeBuilder
-    torch._C.ConcreteModuleTypeBuilder = _recording_subclass(original)
+    # torch's stubs declare the class, not a name to rebind: swapping it is the point here
+    torch._C.ConcreteModuleTypeBuilder = _recording_subclass(original)  # type: ignore[misc]
     _refusals.clear()
     _made.clear()
     try:
         yield
     finally:
-        torch._C.ConcreteModuleTypeBuilder = original
+        torch._C.ConcreteModuleTypeBuilder = original  # type: ignore[misc]  # as above
         _made.clear()
 
 
@@ -107,33 +109,40 @@ def summarise(calls: List[Call], enc: Any, depth: int,
     for name, args in calls:
         if name == "__init__":
             out["py_class"] = type_name(args[0])
-        elif name.startswith("set_") and name != "set_poisoned":
-            out["kind"] = name[len("set_"):]
         elif name == "set_poisoned":
             out["poisoned"] = True
-        elif name == "add_attribute":
-            attr, jit_type, is_param, is_buffer = args
-            out["attributes"][attr] = {"jit_type": str(jit_type), "is_param": bool(is_param),
-                                       "is_buffer": bool(is_buffer)}
-        elif name == "add_module":
-            out["modules"][args[0]] = concrete_type_ref(args[1])
-        elif name == "add_constant":
-            out["constants"][args[0]] = enc.encode(args[1], depth + 1)
-        elif name == "add_failed_attribute":
-            out["failed_attributes"][args[0]] = enc.string(args[1])
-        elif name == "add_function_attribute":
-            out["functions"][args[0]] = str(args[1])
-        elif name == "add_builtin_function":
-            out["builtin_functions"][args[0]] = str(args[1])
-        elif name == "add_ignored_attribute":
-            out["ignored_attributes"].append(args[0])
-        elif name == "add_ignored_attributes":
-            out["ignored_attributes"].extend(args[0])
-        elif name == "add_overload":
-            out["overloads"][args[0]] = list(args[1])
-        elif name == "add_forward_hook":
-            out["hooks"] += 1
-        elif name == "add_forward_pre_hook":
-            out["pre_hooks"] += 1
+        elif name.startswith("set_"):
+            out["kind"] = name[len("set_"):]
+        else:
+            _add(out, name, args, enc, depth, concrete_type_ref)
     # Drop what stayed empty, so a stop shows what was added and nothing else.
     return {k: v for k, v in out.items() if v not in ({}, [], 0, False, None) or k == "type"}
+
+
+def _add(out: dict, name: str, args: tuple, enc: Any, depth: int,
+         concrete_type_ref: Callable[[Any], str]) -> None:
+    """One `add_*` call, where ConcreteModuleType keeps what it adds."""
+    if name == "add_attribute":
+        attr, jit_type, is_param, is_buffer = args
+        out["attributes"][attr] = {"jit_type": str(jit_type), "is_param": bool(is_param),
+                                   "is_buffer": bool(is_buffer)}
+    elif name == "add_module":
+        out["modules"][args[0]] = concrete_type_ref(args[1])
+    elif name == "add_constant":
+        out["constants"][args[0]] = enc.encode(args[1], depth + 1)
+    elif name == "add_failed_attribute":
+        out["failed_attributes"][args[0]] = enc.string(args[1])
+    elif name == "add_function_attribute":
+        out["functions"][args[0]] = str(args[1])
+    elif name == "add_builtin_function":
+        out["builtin_functions"][args[0]] = str(args[1])
+    elif name == "add_ignored_attribute":
+        out["ignored_attributes"].append(args[0])
+    elif name == "add_ignored_attributes":
+        out["ignored_attributes"].extend(args[0])
+    elif name == "add_overload":
+        out["overloads"][args[0]] = list(args[1])
+    elif name == "add_forward_hook":
+        out["hooks"] += 1
+    elif name == "add_forward_pre_hook":
+        out["pre_hooks"] += 1
