@@ -189,8 +189,6 @@ _Named = Any  # (text or None for "no type yet", typing object), or a str: why n
 
 
 def _name(value: Any) -> _Named:
-    import typing
-
     import torch
 
     if value is None:
@@ -207,35 +205,50 @@ def _name(value: Any) -> _Named:
     if type(value) is dict and not value:
         return ("Dict[?]", None)
     if isinstance(value, (list, tuple)) and type(value) in (list, tuple):
-        items = [_name(v) for v in value]
-        bad = next((i for i in items if isinstance(i, str)), None)
-        if bad is not None:
-            return bad
-        if isinstance(value, tuple):
-            if not value or any(t is None for t, _ in items):
-                return "a tuple with None in it (or empty) does not show its types"
-            return (f"Tuple[{', '.join(t for t, _ in items)}]",
-                    typing.Tuple[tuple(o for _, o in items)])
-        element = _merge(items)
-        if isinstance(element, str):
-            return element
-        if element[0] is None:
-            return "a list of None only does not show its element type"
-        listed = typing.List[element[1]] if element[1] else None  # type: ignore[valid-type]
-        return (f"List[{element[0]}]", listed)
+        return _name_sequence(value)
     if type(value) is dict:
-        keys = _merge([_name(k) for k in value])
-        values = _merge([_name(v) for v in value.values()])
-        for part in (keys, values):
-            if isinstance(part, str):
-                return part
-        if keys[0] is None or values[0] is None:
-            return "a dict with None keys or values only does not show its types"
-        mapped = (typing.Dict[keys[1], values[1]]  # type: ignore[valid-type]
-                  if keys[1] and values[1] else None)
-        return (f"Dict[{keys[0]}, {values[0]}]", mapped)
+        return _name_dict(value)
     return (f"a {type(value).__module__}.{type(value).__qualname__} has no TorchScript type "
             "the harness can name")
+
+
+def _name_sequence(value: Any) -> _Named:
+    """A list's or a tuple's type, from its items' (the list's merged into one)."""
+    import typing
+
+    items = [_name(v) for v in value]
+    bad = next((i for i in items if isinstance(i, str)), None)
+    if bad is not None:
+        return bad
+    if isinstance(value, tuple):
+        if not value or any(t is None for t, _ in items):
+            return "a tuple with None in it (or empty) does not show its types"
+        return (f"Tuple[{', '.join(t for t, _ in items)}]",
+                typing.Tuple[tuple(o for _, o in items)])
+    element = _merge(items)
+    if isinstance(element, str):
+        return element
+    if element[0] is None:
+        return "a list of None only does not show its element type"
+    # a type made at run time from a value: mypy checks only types written in the code
+    listed = typing.List[element[1]] if element[1] else None  # type: ignore[valid-type]
+    return (f"List[{element[0]}]", listed)
+
+
+def _name_dict(value: dict) -> _Named:
+    """A dict's type, from its keys' and its values' (each merged into one)."""
+    import typing
+
+    keys = _merge([_name(k) for k in value])
+    values = _merge([_name(v) for v in value.values()])
+    for part in (keys, values):
+        if isinstance(part, str):
+            return part
+    if keys[0] is None or values[0] is None:
+        return "a dict with None keys or values only does not show its types"
+    mapped = (typing.Dict[keys[1], values[1]]  # type: ignore[valid-type]
+              if keys[1] and values[1] else None)
+    return (f"Dict[{keys[0]}, {values[0]}]", mapped)
 
 
 def _merge(items: List[_Named]) -> _Named:
