@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple, Type
 
 FORMAT = "harness-snapshot"
 FORMAT_VERSION = 1  # the record layout; a reader refuses a newer one
@@ -22,9 +22,6 @@ ENCODING_VERSION = 2  # the value encoding; diff refuses to compare values acros
 # The deepest nesting a value may have in a file: the encoder writes far less (see Limits in
 # recording/values.py); deeper means a file not written by the harness.
 MAX_VALUE_DEPTH = 100
-
-ROOT = ""  # the model path of the model itself
-
 
 def path_label(path: Optional[str]) -> str:
     """How a model path reads: `layer2.0`, `<root>` for the model itself, `-` for none."""
@@ -63,9 +60,7 @@ class Tag:
     SCRIPT_FUNCTION = "ScriptFunction"
     WHERE = (AST, TREE_VIEW, SOURCE_RANGE)  # values that name the user's file:line and code
 
-    SEQUENCES = (LIST, TUPLE, SET, FROZENSET)
     TENSORS = (TENSOR, PARAMETER)
-    NAMED = (FUNCTION, BUILTIN, METHOD, CLASS, MODULE)
 
 
 def tag_of(value: Any) -> Optional[str]:
@@ -139,7 +134,7 @@ def _any(v: Any) -> bool:
     return True
 
 
-_WHAT = {_int: "an integer", _str: "a string", _bool: "true or false"}
+_WHAT: Dict[Check, str] = {_int: "an integer", _str: "a string", _bool: "true or false"}
 
 
 def spec(check: Check, what: str = "", required: bool = True, default: Any = None,
@@ -155,12 +150,14 @@ def spec(check: Check, what: str = "", required: bool = True, default: Any = Non
 class Record:
     """What every record and nested part shares: JSON both ways, and dict-style access."""
 
+    # every record class is a dataclass: said here so that `fields(self)` type-checks
+    __dataclass_fields__: ClassVar[Dict[str, Any]]
     OMIT_IF_NONE: Tuple[str, ...] = ()  # optional fields left out of the JSON when unset
     NESTED: Dict[str, Any] = {}  # field -> the Record class (or list of it) it holds
 
     def to_json(self) -> dict:
         out: dict = {}
-        for f in fields(self):  # type: ignore[arg-type]
+        for f in fields(self):
             value = getattr(self, f.name)
             if value is None and f.name in self.OMIT_IF_NONE:
                 continue
@@ -176,7 +173,7 @@ class Record:
         if not isinstance(data, dict):
             raise RecordError(f"must be an object, got {_kind(data)}")
         values = {}
-        for f in fields(cls):  # type: ignore[arg-type]
+        for f in fields(cls):
             meta = f.metadata
             if f.name not in data:
                 if meta.get("required", True):
@@ -195,7 +192,7 @@ class Record:
                 except RecordError as exc:
                     raise RecordError(f"field {f.name!r}: {exc}") from None
             values[f.name] = value
-        return cls(**values)  # type: ignore[call-arg]
+        return cls(**values)
 
     # dict-style access, as harness 0.1's plain records had
     def __getitem__(self, key: str) -> Any:
@@ -222,7 +219,8 @@ def _kind(value: Any) -> str:
         return f"the number {value}"
     if isinstance(value, str):
         return f"the string {value[:40]!r}"
-    return {list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+    names: Dict[type, str] = {list: "a list", dict: "an object"}
+    return names.get(type(value), type(value).__name__)
 
 
 # -- the header ---------------------------------------------------------------------------------
@@ -338,7 +336,7 @@ class Diagnosis(Record):
     it watched (the phase, the module, the attribute or method), and what usually fixes it.
     The error itself, and the outcome, are torch's: see `End.error`."""
 
-    kind: str = spec(_str)  # one of DIAGNOSIS_KINDS
+    kind: str = spec(_str)  # one of DIAGNOSIS_KINDS ("other" when read, if not)
     phase: str = spec(_str)  # e.g. "inferring the module's type"
     summary: str = spec(_str)  # one line: what failed, where
     fix: str = spec(_str, required=False, default="")
@@ -364,6 +362,16 @@ class Diagnosis(Record):
 
     OMIT_IF_NONE = ("module", "module_class", "attribute", "method", "reason", "where",
                     "advice", "property", "function", "hook", "construct", "checked")
+
+    @classmethod
+    def from_json(cls, data: Any) -> "Diagnosis":
+        """As every record; a kind this harness does not know reads as "other": kinds are added
+        within format version 1 (a newer harness's file is still version 1), and a reader
+        shows an unknown one as it shows "other", by its summary and fix."""
+        diagnosis = super().from_json(data)
+        if diagnosis.kind not in DIAGNOSIS_KINDS:
+            diagnosis.kind = "other"
+        return diagnosis
 
 
 # docs/diagnosis.md describes each kind. "method-compile" is only read: harness 0.2 wrote it
@@ -408,7 +416,7 @@ class End(Record):
     NESTED = {"error": ErrorInfo, "warnings": [WarningInfo], "diagnosis": Diagnosis}
 
 
-KINDS = {"header": Header, "source": Source, "stop": Stop, "end": End}
+KINDS: Dict[str, Type[Record]] = {"header": Header, "source": Source, "stop": Stop, "end": End}
 
 
 def from_json(data: Any) -> Record:

@@ -51,3 +51,16 @@ def test_value_tags_and_path_labels():
     header = Header.from_json({"kind": "header", "format": "harness-snapshot", "version": 1,
                                "scenario": {"name": "s", "hash": "h"}})
     assert header.encoding_version == 1  # written before the encoding was recorded
+
+
+def test_a_diagnosis_kind_this_harness_does_not_know_reads_as_other():
+    """Kinds are added within format version 1: a newer harness's kind is read, as "other"."""
+    end = {"kind": "end", "outcome": "error", "stops": 0,
+           "error": {"type": "RuntimeError", "message": "m", "phase": "script"},
+           "diagnosis": {"kind": "from-a-newer-harness", "phase": "compiling",
+                         "summary": "s", "fix": "f", "stops": []}}
+    diagnosis = records.from_json(end).diagnosis
+    assert (diagnosis.kind, diagnosis.summary, diagnosis.fix) == ("other", "s", "f")
+    end["diagnosis"]["kind"] = "type-mismatch"
+    assert records.from_json(end).diagnosis.kind == "type-mismatch"
+    assert "other" in records.DIAGNOSIS_KINDS
