@@ -263,7 +263,8 @@ def _kind(value: Any) -> str:
         return f"the number {value}" if isinstance(value, float) else str(value)
     if isinstance(value, str):
         return f"the string {value!r}"
-    return {dict: "a mapping", list: "a list"}.get(type(value), type(value).__name__)
+    names: Dict[type, str] = {dict: "a mapping", list: "a list"}
+    return names.get(type(value), type(value).__name__)
 
 
 def from_data(data: Any, base_dir: str = ".", file: Optional[str] = None,

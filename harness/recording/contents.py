@@ -19,7 +19,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import zlib
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 BLOCK = 64 * 1024
 FULL_BYTES = 4 * 1024 * 1024  # up to this, every block is summed
@@ -34,7 +34,7 @@ def digest_of(data: Any) -> str:
     blocks = hashlib.sha256(size.to_bytes(8, "little"))
     count = -(-size // BLOCK)
     if size <= FULL_BYTES:
-        starts = range(0, size, BLOCK)
+        starts: Sequence[int] = range(0, size, BLOCK)
     else:  # evenly spread, the first and the last block included
         starts = sorted({(i * (count - 1) // (SAMPLED_BLOCKS - 1)) * BLOCK
                          for i in range(SAMPLED_BLOCKS)})

@@ -38,13 +38,13 @@ from ..text import strip_addresses
 from .paths import relative_paths_in
 
 EncodeFn = Callable[[Any, "Encoder", int], Any]
-_UNKNOWN = object()
+_UNKNOWN: Any = object()  # Any: a lookup with it as the default keeps the lookup's type
 
 ADDRESS_SIZED = 2 ** 32  # CPython's id() is an address: any int key this large may be one
 
 def type_name(tp: type) -> str:
     module = getattr(tp, "__module__", None) or ""
-    qualname = getattr(tp, "__qualname__", None) or getattr(tp, "__name__", "?")
+    qualname = str(getattr(tp, "__qualname__", None) or getattr(tp, "__name__", "?"))
     return qualname if module == "builtins" else f"{module}.{qualname}"
 
 
@@ -233,7 +233,7 @@ class Encoder:
         except Exception as exc:
             text = f"<repr failed: {type(exc).__name__}>"
         text = relative_paths_in(strip_addresses(text))
-        out = {"type": type_name(type(value)), "repr": text[: self.limits.repr]}
+        out: Dict[str, Any] = {"type": type_name(type(value)), "repr": text[: self.limits.repr]}
         if len(text) > self.limits.repr:
             out["truncated"] = len(text)
         return out
@@ -255,7 +255,7 @@ class Encoder:
         encoded = [self.encode(v, depth + 1) for v in values[: self.limits.items]]
         if sort:
             encoded.sort(key=sort_key)
-        out = {"type": kind, "items": encoded}
+        out: Dict[str, Any] = {"type": kind, "items": encoded}
         if len(values) > self.limits.items:
             out["truncated"] = len(values)
         return out
@@ -275,7 +275,7 @@ def _unordered(kind: str) -> EncodeFn:
     # count tells how many there were.
     def encode(value, enc: Encoder, depth: int) -> dict:
         encoded = sorted((enc.encode(v, depth + 1) for v in value), key=sort_key)
-        out = {"type": kind, "items": encoded[: enc.limits.items]}
+        out: Dict[str, Any] = {"type": kind, "items": encoded[: enc.limits.items]}
         if len(encoded) > enc.limits.items:
             out["truncated"] = len(encoded)
         return out
@@ -285,7 +285,7 @@ def _unordered(kind: str) -> EncodeFn:
 
 def _dict(value: dict, enc: Encoder, depth: int) -> dict:
     pairs = list(value.items())
-    out = {
+    out: Dict[str, Any] = {
         "type": Tag.DICT,
         "items": [[_key(k, v, enc, depth), enc.encode(v, depth + 1)]
                   for k, v in pairs[: enc.limits.items]],

@@ -68,7 +68,7 @@ def _join(parts: Iterable[str], v: dict, width: int) -> str:
 
 
 def _sequence(v: dict, width: int) -> str:
-    open_, close = {Tag.LIST: "[]", Tag.TUPLE: "()"}.get(v["type"], "{}")
+    open_, close = {Tag.LIST: ("[", "]"), Tag.TUPLE: ("(", ")")}.get(v["type"], ("{", "}"))
     return open_ + _join((_short(i, width) for i in v["items"]), v, width) + close
 
 
@@ -94,7 +94,8 @@ def _inferred_type(v: dict, width: int) -> str:
 def _concrete_type(v: dict, width: int) -> str:
     if isinstance(v.get("same_as"), dict):
         return f"ConcreteModuleType({v['jit_type']}, as at #{v['same_as']['stop']})"
-    cut = v.get("truncated") if isinstance(v.get("truncated"), dict) else {}
+    truncated = v.get("truncated")
+    cut = truncated if isinstance(truncated, dict) else {}
     count = {k: cut.get(k, len(v[k])) for k in ("attributes", "modules", "constants")}
     return (f"ConcreteModuleType({v['jit_type']}: {counted(count['attributes'], 'attr')}, "
             f"{counted(count['modules'], 'module')}, {counted(count['constants'], 'const')})")

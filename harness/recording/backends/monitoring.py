@@ -9,13 +9,19 @@ back, so other tools (a debugger, coverage) keep theirs.
 from __future__ import annotations
 
 import sys
-from typing import Optional
+from typing import Any, Optional
 
 from . import Events
 
 
+def _monitoring() -> Any:
+    """sys.monitoring, Python 3.12's: this backend is chosen only where it exists. mypy checks
+    the package as 3.11 (pyproject.toml), whose stubs do not have it."""
+    return sys.monitoring  # type: ignore[attr-defined]
+
+
 def _free_tool_id() -> int:
-    mon = sys.monitoring
+    mon = _monitoring()
     # DEBUGGER_ID first; then the ids no convention claims (COVERAGE_ID=1, PROFILER_ID=2 and
     # OPTIMIZER_ID=5 belong to others, 3 and 4 are unclaimed).
     for tool in (mon.DEBUGGER_ID, 3, 4):
@@ -30,10 +36,10 @@ class MonitoringBackend:
 
     def __init__(self, events: Events):
         self.events = events
-        self.tool = None
+        self.tool: Optional[int] = None
 
     def start(self) -> None:
-        mon = sys.monitoring
+        mon = _monitoring()
         ev = mon.events
         events = self.events
         unwind_ids = events.unwind_ids
@@ -75,7 +81,7 @@ class MonitoringBackend:
         """What the model's code did, if the tool id is no longer the harness's."""
         if self.tool is None:
             return None
-        mon = sys.monitoring
+        mon = _monitoring()
         if mon.get_tool(self.tool) != "harness":
             return (f"the model's code freed the harness's sys.monitoring tool id {self.tool} "
                     "(sys.monitoring.free_tool_id)")
@@ -86,7 +92,7 @@ class MonitoringBackend:
     def stop(self) -> None:
         if self.tool is None:
             return
-        mon = sys.monitoring
+        mon = _monitoring()
         tool, self.tool = self.tool, None
         if mon.get_tool(tool) != "harness":
             return  # freed by the model's code (`removed` says so): nothing of ours to undo
