@@ -131,7 +131,7 @@ def _raised_at(exc: BaseException, frame: Any) -> Optional[int]:
 
 # -- finding the function objects ---------------------------------------------------------------
 def _modules_by_file() -> Dict[str, types.ModuleType]:
-    found = {}
+    found: Dict[str, types.ModuleType] = {}
     for module in list(sys.modules.values()):
         file = getattr(module, "__file__", None)
         if isinstance(file, str):
@@ -202,7 +202,7 @@ def _returns_in_cleanup(fn: ast.AST) -> bool:
                 return True
             here = inside
             if isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
-                if node.finalbody:  # type: ignore[attr-defined]
+                if node.finalbody:
                     here = True
             if isinstance(node, ast.ExceptHandler) and node.name:
                 here = True
@@ -369,7 +369,7 @@ def _compile(fn: Any, root: types.CodeType, members: List[types.CodeType], calls
     snippet = _function_lines(root, lines)
     qualname = fn.__qualname__
     parts = qualname.split(".")
-    indented = snippet and snippet[0][:1] in (" ", "\t")
+    indented = bool(snippet) and snippet[0][:1] in (" ", "\t")
     if len(parts) == 2:
         if first < 2:
             raise Unsupported(f"{_name(root)}: no room for its class line")
@@ -415,14 +415,14 @@ def _rewritten(root: types.CodeType, text: str, flags: int, parts: List[str], in
             from None
     container = tree.body[0]
     if len(parts) == 2 or indented:
-        container = container.body[0]  # type: ignore[attr-defined]
+        container = container.body[0]
     if not isinstance(container, ast.FunctionDef) or container.name != root.co_name:
         raise Unsupported(f"{_name(root)}: its source no longer matches it")
     # the function nodes by (name, first line), as code objects know them
-    nodes = {}
-    for node in ast.walk(container):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            nodes[(node.name, _first_line(node))] = node
+    nodes: Dict[Tuple[str, int], ast.AST] = {}
+    for each in ast.walk(container):
+        if isinstance(each, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            nodes[(each.name, _first_line(each))] = each
     for i, (code, (_, _, reports_calls, lines_matter)) in enumerate(zip(members, decisions)):
         node = nodes.get((code.co_name, code.co_firstlineno))
         if not isinstance(node, ast.FunctionDef):
