@@ -15,7 +15,7 @@ import bdb
 import hashlib
 import types
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Protocol, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Set, Tuple
 
 from ..records import Source, Stop, Tag, local_ref
 from ..scenario import Breakpoint
@@ -335,16 +335,17 @@ class Engine:
         not the frame's own."""
         f_locals = frame.f_locals
         for bp in bps:
-            if bp.when is not None and not self._when(bp, frame, f_locals):
+            if bp.when is not None and not self._when(bp, bp.when, frame, f_locals):
                 continue
             stop = self._record(bp, call, event, frame.f_lineno if line is None else line,
                                 f_locals, extra)
             self.sink(stop)
             self.observer.on_stop(stop, frame)
 
-    def _when(self, bp: WatchedBreakpoint, frame: Any, f_locals: dict) -> bool:
+    def _when(self, bp: WatchedBreakpoint, condition: types.CodeType, frame: Any,
+              f_locals: dict) -> bool:
         try:
-            return bool(eval(bp.when, frame.f_globals, dict(f_locals)))
+            return bool(eval(condition, frame.f_globals, dict(f_locals)))
         except Exception as exc:  # a local the condition names is absent here: no stop
             self._tally.when_errors.setdefault(bp.spec.function, f"{type(exc).__name__}: {exc}")
             return False
@@ -374,7 +375,7 @@ class Engine:
         self.stops += 1
         return stop
 
-    def _encode_extra(self, bp_index: int, name: str, value: Any, names: List[str],
+    def _encode_extra(self, bp_index: int, name: str, value: Any, names: Sequence[str],
                       f_locals: dict) -> Any:
         """The return value (or what was raised). Where it is, or a tuple or list holds, the
         very object a captured local holds, that part is a reference to the local: made here,

@@ -33,24 +33,33 @@ def import_model_module(spec: ModelSpec) -> Any:
         except SystemExit as exc:
             raise ModelLoadError(f"importing {spec.module} called sys.exit({exc.code!r})") \
                 from None
-    folder = os.path.dirname(spec.file)
-    name = os.path.splitext(os.path.basename(spec.file))[0]
+    if spec.file is None:  # the scenario's reader gives every factory a module or a file
+        raise ModelLoadError(f"{spec.factory} names neither a module nor a file")
+    return _import_file(spec.file)
+
+
+def _import_file(file: str) -> Any:
+    """The model file imported under its file name, its folder first on sys.path."""
+    folder = os.path.dirname(file)
+    name = os.path.splitext(os.path.basename(file))[0]
     loaded = sys.modules.get(name)
-    if loaded is not None and os.path.abspath(getattr(loaded, "__file__", "") or "") == spec.file:
+    if loaded is not None and os.path.abspath(getattr(loaded, "__file__", "") or "") == file:
         return loaded
     if folder not in sys.path:
         sys.path.insert(0, folder)
-    module_spec = importlib.util.spec_from_file_location(name, spec.file)
+    module_spec = importlib.util.spec_from_file_location(name, file)
+    if module_spec is None or module_spec.loader is None:
+        raise ModelLoadError(f"cannot import {file}: Python finds no way to load it")
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module  # torch finds class sources through sys.modules
     try:
         module_spec.loader.exec_module(module)
     except Exception as exc:
         del sys.modules[name]
-        raise ModelLoadError(f"importing {spec.file} failed: {type(exc).__name__}: {exc}") from None
+        raise ModelLoadError(f"importing {file} failed: {type(exc).__name__}: {exc}") from None
     except SystemExit as exc:
         del sys.modules[name]
-        raise ModelLoadError(f"importing {spec.file} called sys.exit({exc.code!r})") from None
+        raise ModelLoadError(f"importing {file} called sys.exit({exc.code!r})") from None
     return module
 
 

@@ -90,7 +90,7 @@ def escape_unencodable(*streams: IO[str]) -> None:
             pass
 
 
-def error(message: str, stream: IO[str] = None) -> None:
+def error(message: str, stream: Optional[IO[str]] = None) -> None:
     stream = stream or sys.stderr
     try:
         print(f"harness: error: {safe(message)}", file=stream, flush=True)
