@@ -75,7 +75,8 @@ class EnvRun:
             if line.startswith("harness: error: "):
                 return line[len("harness: error: "):]
         try:
-            self.recording.exit_code()
+            if self.recording is not None:
+                self.recording.exit_code()
         except HarnessError as exc:
             return str(exc)
         last = (self.stderr.strip().splitlines() or ["no output"])[-1]

@@ -55,7 +55,7 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     session = GoldenSession(config)
-    config._harness = session  # type: ignore[attr-defined]
+    config._harness = session
     config.pluginmanager.register(GoldenReporter(session), "harness-golden-reporter")
 
 

@@ -16,7 +16,7 @@ that moved things makes a probe do nothing, never fail the run.
 from __future__ import annotations
 
 import types
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from .engine import Probe
 from .targets import resolve
@@ -102,7 +102,8 @@ class FailureTrail:
 
     def __init__(self, module_type: type):
         self.module_type = module_type
-        self.trails: Dict[int, Any] = {}  # id(exception) -> (exception, [Unwound...])
+        # id(exception) -> (exception, [Unwound...])
+        self.trails: Dict[int, Tuple[BaseException, List[Unwound]]] = {}
 
     def watcher(self, function: str) -> Probe:
         trail = self
@@ -143,18 +144,20 @@ class FailureTrail:
         if entry is None or entry[0] is not exc:
             if len(self.trails) >= MAX_TRAILS:
                 self.trails.pop(next(iter(self.trails)))
-            entry = self.trails[id(exc)] = (exc, [])
+            trail: List[Unwound] = []
+            entry = self.trails[id(exc)] = (exc, trail)
         entry[1].append(unwound)
 
     def of(self, exc: BaseException) -> List[Unwound]:
         """The walk's functions `exc` (or the error it was raised from) left, innermost first."""
         seen = set()
-        while exc is not None and id(exc) not in seen:
-            seen.add(id(exc))
-            entry = self.trails.get(id(exc))
-            if entry is not None and entry[0] is exc:
+        current: Optional[BaseException] = exc
+        while current is not None and id(current) not in seen:
+            seen.add(id(current))
+            entry = self.trails.get(id(current))
+            if entry is not None and entry[0] is current:
                 return list(entry[1])
-            exc = exc.__cause__ or exc.__context__
+            current = current.__cause__ or current.__context__
         return []
 
 

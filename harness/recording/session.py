@@ -44,7 +44,7 @@ def resolve_breakpoints(scenario: Scenario) -> List[WatchedBreakpoint]:
             raise scenario.error_at(i, "function", f"{exc} (in torch "
                                                    f"{_torch_version()})") from None
         line = None
-        if bp.at.event == "line":
+        if bp.at.event == "line" and bp.at.fragment is not None:  # the reader gives it one
             try:
                 line = match_line(target, bp.at.fragment, bp.at.occurrence)
             except (LookupError, OSError, TypeError) as exc:

@@ -7,7 +7,7 @@ the calls recorded on it instead (`builder_log`).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, List, Tuple
 
 import torch
 
@@ -148,7 +148,7 @@ def walk_modules(model: Any):
     """(path, module) for the model and every submodule, in `named_modules` order, duplicates
     included. It reads `_modules` from each module's own `__dict__`, so a module that was
     never initialised (no `super().__init__()`) is listed rather than raising."""
-    stack = [("", model, ())]
+    stack: List[Tuple[str, Any, Tuple[int, ...]]] = [("", model, ())]
     while stack:
         path, module, above = stack.pop()
         yield path, module

@@ -8,7 +8,7 @@ from __future__ import annotations
 import cmd
 import json
 import re
-from typing import IO, Any, Callable, List, Optional, Tuple
+from typing import IO, Any, Callable, Dict, List, Optional, Tuple
 
 from ..records import Stop, path_label
 from ..snapshot import Snapshot, key_label
@@ -268,20 +268,21 @@ class ReplayShell(cmd.Cmd):
         """where: the target calls this stop sits in, outermost first."""
         if not self._need_stops():
             return
-        by_call = {}
+        by_call: Dict[int, Stop] = {}
         for stop in self.snap.stops:
             by_call.setdefault(stop.call, stop)
-        chain, call = [], self.current.parent
+        chain: List[Tuple[int, Optional[Stop]]] = []
+        call = self.current.parent
         while call is not None:  # parents are earlier calls (the reader checks): no loop
-            stop = by_call.get(call)
-            chain.append((call, stop))
-            call = stop.parent if stop else None
-        for call, stop in reversed(chain):
-            if stop is None:
+            caller = by_call.get(call)
+            chain.append((call, caller))
+            call = caller.parent if caller else None
+        for call, first in reversed(chain):
+            if first is None:
                 self.say(f"  call {call}: (no stop recorded in it)")
             else:
-                self.say(safe_line(f"  call {call}: {function_label(stop.function)} "
-                                   f"{path_label(stop.subject)}  (first stop #{stop.index})"))
+                self.say(safe_line(f"  call {call}: {function_label(first.function)} "
+                                   f"{path_label(first.subject)}  (first stop #{first.index})"))
         self.say("> " + stop_line(self.current, self.style))
 
     def do_stops(self, arg: str) -> None:

@@ -193,8 +193,9 @@ class LivePrinter:
 
     PROGRESS_EVERY = 0.2  # seconds between progress updates
 
-    def __init__(self, stream: IO[str] = None, quiet: bool = False, color: Optional[bool] = None,
-                 show_stops: bool = True, mode: str = "auto", progress: IO[str] = None):
+    def __init__(self, stream: Optional[IO[str]] = None, quiet: bool = False,
+                 color: Optional[bool] = None, show_stops: bool = True, mode: str = "auto",
+                 progress: Optional[IO[str]] = None):
         self.stream = stream or sys.stdout
         self.quiet = quiet
         self.mode = mode if show_stops else "none"
