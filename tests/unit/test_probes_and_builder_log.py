@@ -226,7 +226,8 @@ def test_a_refused_call_is_kept_with_torchs_own_error():
 
 def test_summarise_reads_every_kind_of_call():
     calls = [("__init__", (nn.ModuleList,)), ("set_module_list", ()), ("set_poisoned", ()),
-             ("add_function_attribute", ("f", "fn", None)), ("add_builtin_function", ("g", "aten::g")),
+             ("add_function_attribute", ("f", "fn", None)),
+             ("add_builtin_function", ("g", "aten::g")),
              ("add_ignored_attribute", ("a",)), ("add_overload", ("m", ["m1", "m2"])),
              ("add_forward_hook", ("h",)), ("add_forward_pre_hook", ("p",)),
              ("add_forward_hook", ("h2",))]
