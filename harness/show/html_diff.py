@@ -13,7 +13,7 @@ import difflib
 import html
 from typing import List, Optional
 
-from ..compare import DiffReport, normalized_code
+from ..compare import DiffReport, FunctionReport, normalized_code
 from ..snapshot import Snapshot
 from .page_assets import CSP, asset, fill
 from .render_diff import summary_line
@@ -39,9 +39,22 @@ def diff_page(report: DiffReport, a: Snapshot, b: Snapshot, label_a: str = "A",
         add(f'<div class="diagnosis">values not compared: {e(label_a)} was recorded with value '
             f"encoding {report.encoding[0]} and {e(label_b)} with {report.encoding[1]}</div>")
     add("</header><main class=\"diff\">")
-    changes = []
-    if report.header:
-        changes += [f"<li>{e(name)}: {e(x)} → {e(y)}</li>" for name, (x, y) in report.header.items()]
+    changes = _run_changes(report, label_a, label_b)
+    if changes:
+        add(f"<h2>Run</h2><ul id=\"run-changes\">{''.join(changes)}</ul>")
+    add("<h2>Functions</h2>")
+    for function, fr in report.functions.items():
+        if fr.only_a or fr.only_b or fr.changed or fr.source:
+            parts.extend(_function_section(function, fr, a, b, label_a, label_b))
+    add("</main>")
+    return fill(asset("diff.html"), csp=CSP, title=e("harness diff: " + a.header.scenario.name),
+                style=asset("style.css"), diff_style=asset("diff.css"), body="\n".join(parts))
+
+
+def _run_changes(report: DiffReport, label_a: str, label_b: str) -> List[str]:
+    """What differs in the run as a whole, as list items: header fields, scenario, outcome,
+    warnings on one side only, functions whose code cannot be compared."""
+    changes = [f"<li>{e(name)}: {e(x)} → {e(y)}</li>" for name, (x, y) in report.header.items()]
     if report.scenario:
         changes.append(f"<li>scenario: {e(report.scenario[0])} → {e(report.scenario[1])}</li>")
     if report.outcome:
@@ -53,43 +66,42 @@ def diff_page(report: DiffReport, a: Snapshot, b: Snapshot, label_a: str = "A",
     for label, missing in zip((label_a, label_b), report.missing_sources):
         changes += [f'<li class="old">no source record in {e(label)} for {e(name)}: its code '
                     "cannot be compared</li>" for name in missing]
-    if changes:
-        add(f"<h2>Run</h2><ul id=\"run-changes\">{''.join(changes)}</ul>")
-    add("<h2>Functions</h2>")
-    for function, fr in report.functions.items():
-        if not (fr.only_a or fr.only_b or fr.changed or fr.source):
-            continue
-        add(f'<details class="function" open data-function="{e(function)}">'
-            f"<summary>{e(function)}</summary>")
-        if fr.source:
-            what = "code changed" if fr.source.code_changed else \
-                "reformatted only (comments, docstrings and layout differ)"
-            add(f'<div class="dim">{e(what)}</div>')
-            if fr.source.code_changed:
-                add(side_by_side(a, b, function))
-        if fr.changed:
-            add(f"<div>changed ({len(fr.changed)})</div><ul>")
-            for change in fr.changed:
-                add(f'<li class="change"><span class="mono">{e(change.identity)}</span> '
-                    f'<span class="dim">({e(label_a)} #{change.a_index}, {e(label_b)} '
-                    f"#{change.b_index})</span><ul>")
-                for value in change.changes:
-                    add(f'<li><span class="path">{e(value.path or "(value)")}</span>: '
-                        f'<span class="old">{e(short(value.a, 100))}</span> → '
-                        f'<span class="new">{e(short(value.b, 100))}</span></li>')
-                add("</ul></li>")
+    return changes
+
+
+def _function_section(function: str, fr: FunctionReport, a: Snapshot, b: Snapshot,
+                      label_a: str, label_b: str) -> List[str]:
+    """One function's details: its code side by side, its changed stops, stops on one side."""
+    parts = [f'<details class="function" open data-function="{e(function)}">'
+             f"<summary>{e(function)}</summary>"]
+    add = parts.append
+    if fr.source:
+        what = "code changed" if fr.source.code_changed else \
+            "reformatted only (comments, docstrings and layout differ)"
+        add(f'<div class="dim">{e(what)}</div>')
+        if fr.source.code_changed:
+            add(side_by_side(a, b, function))
+    if fr.changed:
+        add(f"<div>changed ({len(fr.changed)})</div><ul>")
+        for change in fr.changed:
+            add(f'<li class="change"><span class="mono">{e(change.identity)}</span> '
+                f'<span class="dim">({e(label_a)} #{change.a_index}, {e(label_b)} '
+                f"#{change.b_index})</span><ul>")
+            for value in change.changes:
+                add(f'<li><span class="path">{e(value.path or "(value)")}</span>: '
+                    f'<span class="old">{e(short(value.a, 100))}</span> → '
+                    f'<span class="new">{e(short(value.b, 100))}</span></li>')
+            add("</ul></li>")
+        add("</ul>")
+    for title, refs, cls in ((f"only in {label_a}", fr.only_a, "old"),
+                             (f"only in {label_b}", fr.only_b, "new")):
+        if refs:
+            add(f"<div>{e(title)} ({len(refs)})</div><ul>")
+            add("".join(f'<li class="{cls} mono">#{r.index} {e(r.identity)}</li>'
+                        for r in refs))
             add("</ul>")
-        for title, refs, cls in ((f"only in {label_a}", fr.only_a, "old"),
-                                 (f"only in {label_b}", fr.only_b, "new")):
-            if refs:
-                add(f"<div>{e(title)} ({len(refs)})</div><ul>")
-                add("".join(f'<li class="{cls} mono">#{r.index} {e(r.identity)}</li>'
-                            for r in refs))
-                add("</ul>")
-        add("</details>")
-    add("</main>")
-    return fill(asset("diff.html"), csp=CSP, title=e("harness diff: " + a.header.scenario.name),
-                style=asset("style.css"), diff_style=asset("diff.css"), body="\n".join(parts))
+    add("</details>")
+    return parts
 
 
 def side_by_side(a: Snapshot, b: Snapshot, function: str) -> str:

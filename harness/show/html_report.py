@@ -112,7 +112,8 @@ def modules(stops: List[Stop]) -> List[dict]:
         if flag(stop) == "✗":
             entry["failed"] += 1
         name, typed = stop.locals.get("name"), stop.locals.get("attr_type")
-        if isinstance(name, str) and tag_of(typed) == Tag.INFERRED_TYPE:
+        if isinstance(name, str) and isinstance(typed, dict) \
+                and tag_of(typed) == Tag.INFERRED_TYPE:
             entry["attributes"][name] = _typed(typed)
         for value in stop.locals.values():
             tag = tag_of(value)
