@@ -412,7 +412,12 @@ class End(Record):
     diagnosis: Optional[Diagnosis] = spec(_opt(lambda v: isinstance(v, dict)), "an object",
                                           required=False)
 
-    OMIT_IF_NONE = ("stopped_by", "error", "scripted", "stops_seen", "diagnosis")
+    # What was scripted, when the header could not say: a record made while the factory ran
+    # (a breakpoint in the model's own code) is written at once, header first, before the
+    # subject is known, so that a run killed there keeps it.
+    subject: Optional[str] = spec(_opt(_str), "a string or null", required=False)
+
+    OMIT_IF_NONE = ("stopped_by", "error", "scripted", "stops_seen", "diagnosis", "subject")
     NESTED = {"error": ErrorInfo, "warnings": [WarningInfo], "diagnosis": Diagnosis}
 
 

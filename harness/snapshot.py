@@ -304,6 +304,12 @@ class Snapshot:
         return self.end.outcome if self.end else "unfinished"
 
     @property
+    def subject(self) -> Optional[str]:
+        """What was scripted: the header's word, or the end record's where the header was
+        written before the factory returned."""
+        return self.header.subject or (self.end.subject if self.end else None)
+
+    @property
     def diagnosis(self) -> Optional[records.Diagnosis]:
         """What went wrong, for a run whose model failed to script (else None)."""
         return self.end.diagnosis if self.end else None

@@ -137,7 +137,9 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
 
     with SnapshotWriter(output) as writer:
         progress(snapshot=os.path.abspath(output), phase="building the model")
-        records = _HeldUntilHeader(writer, sink)
+        # the header names the backend, made just below: read when the header is written
+        records = _HeldUntilHeader(
+            writer, sink, lambda: _header(scenario, torch.__version__, tracer.name))
 
         def emit(rec: Any) -> None:
             records.out(rec, not isinstance(rec, Stop) or observer.should_write(rec), True)
@@ -160,12 +162,13 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
             torch.manual_seed(scenario.model.seed)
             run = _build_and_script(
                 torch, scenario, factory, tracer, encoder, keep_going, progress,
-                lambda subject: records.write_header(
-                    lambda: _header(scenario, torch.__version__, tracer.name), subject))
+                records.write_header)
             reason = _checked_after_scripting(run, engine, observer, keep_going, output)
             builders = builder_log.calls_made() if run.error is not None else []
         end = _end(engine, run.scripted, run.error, run.phase, run.stopped_by, caught, reason,
                    lambda done: subjects.scripted_info(torch, run.subject, done))
+        if records.subject_in_end:
+            end.subject = run.subject
         _diagnose_failure(end, run, run_probes, builders, encoder, output, scenario, observer,
                           keep_going, progress)
         for name, value in observer.end_fields().items():
@@ -219,15 +222,22 @@ def _new_run_file(scenario: Scenario, torch: Any, interactive: bool, replace_las
 
 class _HeldUntilHeader:
     """Where the run's records go: the file, the sink, or both. The header says what is
-    scripted (`subject`), known only once the factory returned; records made while it runs
-    (breakpoints in the model's own code, or a function a decorator scripts) wait for the
-    header here, in order."""
+    scripted (`subject`), known only once the factory returned. A record for the file made
+    while the factory runs (a breakpoint in the model's own code, or a function a decorator
+    scripts) is not held back for it: a run killed there must keep every stop it reached.
+    The header then goes first without the subject, and the end record says it
+    (`End.subject`, `subject_in_end`)."""
 
-    def __init__(self, writer: SnapshotWriter, sink: Optional[Callable[[Any], None]]) -> None:
-        self.writer, self.sink = writer, sink
+    def __init__(self, writer: SnapshotWriter, sink: Optional[Callable[[Any], None]],
+                 make_header: Callable[[], Header]) -> None:
+        self.writer, self.sink, self.make_header = writer, sink, make_header
         self.held: Optional[List[Tuple[Any, bool, bool]]] = []  # (record, to file, to sink)
+        self.subject_in_end = False
 
     def out(self, rec: Any, to_file: bool, to_sink: bool) -> None:
+        if self.held is not None and to_file:
+            self.subject_in_end = True
+            self.write_header(None)
         if self.held is not None:
             self.held.append((rec, to_file, to_sink))
             return
@@ -236,12 +246,12 @@ class _HeldUntilHeader:
         if to_sink and self.sink is not None:
             self.sink(rec)
 
-    def write_header(self, make_header: Callable[[], Header], subject: Optional[str]) -> None:
+    def write_header(self, subject: Optional[str]) -> None:
         """The header (once: later calls do nothing), then what waited for it."""
         if self.held is None:
             return
         waiting, self.held = self.held, None
-        header = make_header()
+        header = self.make_header()
         header.subject = subject
         self.out(header, True, True)
         for rec, to_file, to_sink in waiting:

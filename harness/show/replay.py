@@ -113,7 +113,8 @@ class ReplayShell(cmd.Cmd):
     def preloop(self) -> None:
         h = self.snap.header
         self.say(self.style.bold(f"replay {safe_line(self.snap.path)}"),
-                 safe_line(f"scenario {h.scenario.name} ({h.subject or 'unknown subject'}), "
+                 safe_line(f"scenario {h.scenario.name} "
+                           f"({self.snap.subject or 'unknown subject'}), "
                            f"torch {h.torch}, "
                            f"Python {h.python}, {counted(len(self.snap.stops), 'stop')}, "
                            f"outcome {self.snap.outcome}"))
@@ -358,7 +359,7 @@ def print_snapshot(snap: Snapshot, style: Style, out: IO[str], stop_index: Optio
                    function: Optional[str] = None) -> int:
     h = snap.header
     print(safe_line(f"snapshot {snap.path}: scenario {h.scenario.name} "
-                    f"({h.subject or 'unknown subject'}), torch {h.torch}, "
+                    f"({snap.subject or 'unknown subject'}), torch {h.torch}, "
                     f"Python {h.python}, backend {h.backend}"), file=out)
     for problem in snap.problems:
         print(style.yellow(f"note: {safe_line(problem)}"), file=out)
