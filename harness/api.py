@@ -20,7 +20,7 @@ from typing import List, Optional, Union
 
 from . import compare, scenario as scenario_mod, snapshot
 from .errors import HarnessError
-from .job import Job
+from .parent.job import Job
 from .scenario import Scenario
 from .snapshot import Snapshot
 
@@ -83,7 +83,7 @@ def _record(scenario: Scenario, output: str, backend: str, in_process: bool,
 
         record(scenario, output=output, backend=backend)
         return snapshot.read(output)
-    from .recording import launch
+    from .parent import launch
 
     recording = launch.run(job, python, capture=True)
     if recording.signals:  # Ctrl-C (or a stop signal) while it ran: stop the caller too
@@ -118,7 +118,7 @@ def run_keep_going(source: ScenarioLike, output: Optional[str] = None, backend: 
 
 def _keep_going(scenario: Scenario, output: str, backend: str, python: Optional[str],
                 keep: bool) -> List[Snapshot]:
-    from .keep_going import run_rounds
+    from .parent.keep_going import run_rounds
 
     job = Job(scenario=scenario, output=output, backend=backend, quiet=True, color=False)
     job.check_outputs()

@@ -15,7 +15,7 @@ from typing import List, Optional, Tuple
 from . import __version__
 from .errors import ExitCode, HarnessError, internal_error
 from . import shipped
-from .job import Job, refuse_overwrites
+from .parent.job import Job, refuse_overwrites
 from .matrix import DEFAULT_FAIL_ON, FAIL_ON
 from .recording import backends
 from .show import render, run_report
@@ -262,7 +262,6 @@ def add_color_options(parser: argparse.ArgumentParser) -> None:
 # -- run --------------------------------------------------------------------------------------
 def load_scenario(args: argparse.Namespace):
     from . import scenario as scenario_mod
-    from .recording import seed_walk
 
     if args.scenario and args.model:
         raise HarnessError("give a scenario file or --model, not both")
@@ -285,9 +284,9 @@ def load_scenario(args: argparse.Namespace):
             raise HarnessError("--kwargs must be a YAML mapping of argument names, such as "
                                f"'{{depth: 2}}'; got {args.kwargs[:80]!r}")
         attr = args.model.rpartition(":")[2]
-        data = seed_walk.scenario_data(args.model, factory_args,
-                                       name=f"seed-walk-{attr}" if attr.isidentifier()
-                                       else "seed-walk", kwargs=factory_kwargs)
+        data = shipped.seed_walk_data(args.model, factory_args,
+                                      name=f"seed-walk-{attr}" if attr.isidentifier()
+                                      else "seed-walk", kwargs=factory_kwargs)
         return scenario_mod.from_data(data, base_dir=here, file="--model")
     raise HarnessError("give a scenario file (e.g. scenarios/seed_walk.yaml), a shipped "
                        "scenario's name (e.g. seed_walk), or --model path/to/models.py:MyNet")
@@ -314,12 +313,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.keep_going:
         return run_keep_going(job, args)
     if args.in_process:
-        from .recording.child import run_job
+        from .recording.frontends.child import run_job
 
         return run_job(job)
     import signal
 
-    from .recording import launch
+    from .parent import launch
 
     # once the run is over its snapshot says how it ended: a stop signal after that is ignored
     launch.SIGNALS_AFTER.update({sig: signal.SIG_IGN for sig in launch.STOP_SIGNALS})

@@ -576,7 +576,7 @@ def _stop_if_asked() -> None:
     """A Ctrl-C (or SIGTERM) while provisioning is the user's stop, not an installer failing:
     the installer got it too and failed because of it. (The command line's handlers note the
     signal; in the main thread without them, Python raises KeyboardInterrupt by itself.)"""
-    from .recording.launch import stop_requested
+    from .parent.launch import stop_requested
 
     if stop_requested():
         raise KeyboardInterrupt

@@ -2,7 +2,7 @@
 
 An environment is an interpreter the user gives (`--python PATH`, with torch installed in
 it) or a torch version the harness provisions (`--torch 1.13.1`, see `envs.py`). Each runs the
-recording process (`recording/launch.py`) with the harness package put on its path, so it
+recording process (`parent/launch.py`) with the harness package put on its path, so it
 needs nothing but Python and torch. Environments are prepared and recorded in parallel as far
 as the machine's cores allow, each with its progress lines; then each snapshot is diffed
 against the first, and `overview` says, function by function and version by version, what
@@ -23,8 +23,8 @@ from typing import IO, Dict, List, Optional
 from . import envs
 from .compare import DiffReport
 from .errors import HarnessError
-from .job import Job
-from .recording import launch
+from .parent.job import Job
+from .parent import launch
 from .scenario import Scenario
 from .snapshot import Snapshot
 

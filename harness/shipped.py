@@ -77,3 +77,23 @@ def resolve(text: str) -> str:
                         + did_you_mean(text, names + [one.name for one in every])
                         + ("; `harness scenarios` lists the shipped ones" if names else ""),
                         file=text)
+
+
+def seed_walk_data(factory: str, args=(), name: str = "seed-walk", kwargs=None) -> dict:
+    """`harness run --model FILE:NAME`: the shipped seed walk's breakpoints on any model, as
+    scenario data (the walk lives in one place, scenarios/seed_walk.yaml)."""
+    import yaml
+
+    folder = scenarios_dir()
+    if folder is None:
+        raise ScenarioError("--model runs the shipped seed walk, and no shipped scenarios were "
+                            "found beside this harness (a broken install?)", file="--model")
+    with open(os.path.join(folder, "seed_walk.yaml"), encoding="utf-8") as f:
+        breakpoints = yaml.safe_load(f)["breakpoints"]
+    return {
+        "version": 1,
+        "name": name,
+        "description": "The seed's walk through torch.jit.script, on " + factory,
+        "model": {"factory": factory, "args": list(args), "kwargs": dict(kwargs or {})},
+        "breakpoints": breakpoints,
+    }

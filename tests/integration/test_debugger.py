@@ -139,7 +139,7 @@ def test_quitting_in_process_puts_the_previous_trace_function_back(tmp_path):
     import io
 
     from harness import scenario
-    from harness.recording import debugger
+    from harness.recording.frontends import debugger
     from harness.recording.session import record
 
     def previous(frame, event, arg):

@@ -26,8 +26,8 @@ def test_matrix_bad_input(tmp_path):
 def test_the_recording_side_needs_neither_pyyaml_nor_pdbpp(tmp_path, monkeypatch):
     """What `matrix` runs in each environment: an old one may hold torch and nothing else."""
     from harness import scenario
-    from harness.job import Job
-    from harness.recording import launch
+    from harness.parent.job import Job
+    from harness.parent import launch
 
     blocker = tmp_path / "site"
     blocker.mkdir()

@@ -152,14 +152,14 @@ def test_model_option_runs_the_builtin_seed_walk(tmp_path):
     assert {s["function"] for s in stops(records)} == SEED_FUNCTIONS
 
 
-def test_builtin_seed_walk_matches_the_shipped_scenario_file():
+def test_builtin_seed_walk_is_the_shipped_scenario_file():
     import yaml
 
-    from harness.recording import seed_walk
+    from harness import shipped
 
     with open("scenarios/seed_walk.yaml") as f:
-        shipped = yaml.safe_load(f)["breakpoints"]
-    assert shipped == seed_walk.BREAKPOINTS
+        breakpoints = yaml.safe_load(f)["breakpoints"]
+    assert shipped.seed_walk_data("m.py:M")["breakpoints"] == breakpoints
 
 
 def test_save_scripted_and_in_process(tmp_path):

@@ -2,7 +2,8 @@
 and the check written into a snapshot (no torch needed)."""
 import json
 
-from harness import keep_going, snapshot
+from harness import snapshot
+from harness.parent import keep_going
 from harness.records import Diagnosis, End
 
 

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from harness import envs, snapshot
-from harness.recording import launch
+from harness.parent import launch
 from helpers import read_jsonl
 
 HEADER = {"kind": "header", "format": "harness-snapshot", "version": 1,

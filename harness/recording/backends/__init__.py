@@ -11,7 +11,7 @@ Each watches a set of code objects, reports enter / line / return / unwind to an
 - `settrace`: `sys.settrace` (any Python), a global function that declines every frame but the
   watched ones and chains to a trace function already set (coverage's, an IDE's).
 
-The interactive debugger (`recording/debugger.py`) is a third `Tracer`: pdb's own settrace
+The interactive debugger (`recording/frontends/debugger.py`) is a third `Tracer`: pdb's own settrace
 dispatch, feeding the same `Events`.
 """
 from __future__ import annotations

@@ -20,10 +20,10 @@ import signal
 import sys
 from typing import Optional
 
-from ..errors import ExitCode, HarnessError, Stopped, internal_error
-from ..job import Job
-from ..show import render
-from ..show.run_report import LivePrinter
+from ...errors import ExitCode, HarnessError, Stopped, internal_error
+from ...parent.job import Job
+from ...show import render
+from ...show.run_report import LivePrinter
 
 STOP_SIGNALS = {signal.SIGINT: ExitCode.INTERRUPTED, signal.SIGTERM: ExitCode.TERMINATED}
 if hasattr(signal, "SIGHUP"):
@@ -67,7 +67,7 @@ def _stop_on_signal(signum, frame):
 
 
 def run_job(job: Job, status: Status = Status(None)) -> int:
-    from .session import record
+    from ..session import record
 
     printer = LivePrinter(quiet=job.quiet, color=job.color, mode=job.stops,
                           show_stops=not job.interactive)  # the debugger shows them
@@ -111,7 +111,7 @@ def _shown(path: Optional[str]) -> Optional[str]:
 def _keep_going(job: Job):
     if not job.keep_going:
         return None
-    from .remedies import KeepGoing
+    from ..remedies import KeepGoing
 
     return KeepGoing(job.changes)
 

@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from ..errors import ExitCode, RecorderDied
-from ..job import Job
+from .job import Job
 from ..text import counted
 
 HASHSEED = "0"
-ENTRY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "entry", "harness_recorder.py")
-PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# The child's start script, on the child's side of the package (recording/frontends/entry).
+ENTRY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "recording",
+                     "frontends", "entry", "harness_recorder.py")
 GRACE_SECONDS = 10.0  # how long a child may take to close its snapshot after a stop signal
 
 

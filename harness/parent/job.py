@@ -9,8 +9,8 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Dict, Optional, Tuple
 
-from .errors import HarnessError
-from .scenario import Scenario
+from ..errors import HarnessError
+from ..scenario import Scenario
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ if sys.version_info < (3, 8):  # this much runs on any Python, to say so in one 
                      "%d.%d\n" % sys.version_info[:2])
     sys.exit(2)
 
-sys.path[0] = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
+sys.path[0] = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))))
 
 if __name__ == "__main__":
-    from harness.recording.child import main
+    from harness.recording.frontends.child import main
 
     main(sys.argv[1:])

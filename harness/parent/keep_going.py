@@ -21,13 +21,13 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, List, Optional
 
-from .errors import HarnessError
+from ..errors import HarnessError
 from .job import Job
-from .records import Diagnosis, End
-from .text import counted
+from ..records import Diagnosis, End
+from ..text import counted
 
 if TYPE_CHECKING:
-    from .recording.launch import Recording
+    from .launch import Recording
 
 MAX_ROUNDS = 20  # a model with more failures than this is stopped, and the output says so
 
@@ -37,7 +37,7 @@ def round_output(first: str, number: int) -> str:
     run of the scenario), each later one beside it with a tag,
     `003-torch-2.13.0+cpu-round-2.jsonl` (`out-round-2.jsonl` for `-o out.jsonl`). The one
     place that names them; the runs layout (`runs.with_tag`) spells the tag."""
-    from .runs import with_tag
+    from ..runs import with_tag
 
     return first if number == 1 else with_tag(first, f"round-{number}")
 
@@ -79,7 +79,7 @@ def run_rounds(job: Job, python: Optional[str] = None, capture: bool = False,
     """Record rounds until scripting succeeds, no change applies, or a round does not finish.
     Round 1 runs as `job` says (its output to the terminal unless `capture`); later rounds
     quietly, their output captured. Each round's check is written into its snapshot."""
-    from .recording import launch
+    from . import launch
 
     rounds: List[Round] = []
     changes: List[dict] = []
@@ -112,7 +112,7 @@ def _round(number: int, recording) -> Round:
     if recording.recorded and path:
         current.end = _read_end(path)
     if current.end is not None and current.end.outcome == "error" and recording.change:
-        from .recording.remedies import Change  # plain data: no torch is imported
+        from ..recording.remedies import Change  # plain data: no torch is imported
 
         current.change = recording.change
         current.change_text = Change.from_json(recording.change).describe()
@@ -120,7 +120,7 @@ def _round(number: int, recording) -> Round:
 
 
 def _read_end(path: str) -> Optional[End]:
-    from . import snapshot
+    from .. import snapshot
 
     try:
         return snapshot.read(path).end
@@ -172,7 +172,7 @@ def place(diagnosis: Diagnosis) -> tuple:
 def write_checked(path: str, checked: str) -> None:
     """Set `checked` in the diagnosis of a snapshot's end record, in place (the file is
     rewritten whole, through a temporary file, so it is never left half-written)."""
-    from .snapshot import dumps
+    from ..snapshot import dumps
 
     with open(path, "rb") as f:
         lines = f.read().splitlines(keepends=True)
@@ -193,7 +193,7 @@ def report_lines(rounds: List[Round], model_file: Optional[str], style,
                  save_scripted: Optional[str] = None) -> List[str]:
     """Every failure with its diagnosis and its check, the round that ended it, and what was
     (not) changed."""
-    from .show.run_report import diagnosis_lines
+    from ..show.run_report import diagnosis_lines
 
     failed = [r for r in rounds if r.diagnosis is not None]
     last = rounds[-1]

@@ -28,13 +28,13 @@ import pprint
 import sys
 from typing import Any, Callable, List, Optional, Tuple
 
-from ..records import path_label
-from ..show.render import Style, short, stop_line
-from ..show.run_report import diagnosis_lines
-from ..show.short import construct, short_local
-from ..text import counted
-from .backends.settrace import report_leave
-from .observer import RunObserver
+from ...records import path_label
+from ...show.render import Style, short, stop_line
+from ...show.run_report import diagnosis_lines
+from ...show.short import construct, short_local
+from ...text import counted
+from ..backends.settrace import report_leave
+from ..observer import RunObserver
 
 def debugger_base() -> Tuple[type, Optional[str]]:
     """pdb++'s Pdb, or the standard one with a line saying why."""
@@ -301,7 +301,7 @@ class DebuggerMixin:
         expression on that frame's locals, e.g. name == "weights") is true. pdb breakpoints
         you set still stop too."""
         if arg.strip():
-            from ..scenario import compile_condition
+            from ...scenario import compile_condition
 
             try:
                 self.h_until = compile_condition(arg.strip(), "<ns condition>")
