@@ -346,7 +346,7 @@ def _next_step(scenario: str) -> str:
 
 def run_keep_going(job: Job, args: argparse.Namespace) -> int:
     """`run --keep-going`: rounds of recording, each with the changes of the ones before."""
-    from . import keep_going
+    from .parent import keep_going
 
     if args.in_process or args.interactive:
         raise HarnessError("--keep-going records each round in a fresh process, without the "
