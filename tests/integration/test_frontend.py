@@ -8,6 +8,8 @@ import sys
 
 import pexpect
 
+from harness import snapshot
+
 from helpers import ROOT, read_jsonl, real_snapshot, run_harness
 
 PROMPT = r"\(harness\+\+\) "

@@ -7,7 +7,7 @@ from helpers import ROOT
 
 from harness import snapshot
 from harness.errors import ExitCode
-from harness.recording import launch
+from harness.parent import launch
 
 FAILING = os.path.join(ROOT, "scenarios", "__snapshots__", "failing-attribute", "torch-2.13.jsonl")
 
