@@ -8,8 +8,9 @@ behind) and tells its progress through another, so that when it dies the parent 
 doing what, and which snapshot keeps the stops it reached.
 
 Signals, in the main thread: Ctrl-C reaches the child (from the terminal, or forwarded from
-here), which closes its snapshot as "stopped"; SIGTERM and SIGHUP are forwarded to it. The parent waits for it (and kills it if it does not end within `GRACE_SECONDS`), then
-exits as the signal says: never an orphan, never a half-written snapshot.
+here), which closes its snapshot as "stopped"; SIGTERM and SIGHUP are forwarded to it. The
+parent waits for it (and kills it if it does not end within `GRACE_SECONDS`), then exits as
+the signal says: never an orphan, never a half-written snapshot.
 """
 from __future__ import annotations
 
@@ -119,9 +120,10 @@ def _count_stops(path: str) -> int:
 
 
 def _exit_for_signal(signum: int) -> int:
-    return {signal.SIGINT: ExitCode.INTERRUPTED, signal.SIGTERM: ExitCode.TERMINATED}.get(
-        signum, ExitCode.HANGUP if signum == getattr(signal, "SIGHUP", None)
-        else ExitCode.TERMINATED)
+    exits: Dict[int, ExitCode] = {signal.SIGINT: ExitCode.INTERRUPTED,
+                                  signal.SIGTERM: ExitCode.TERMINATED}
+    return exits.get(signum, ExitCode.HANGUP if signum == getattr(signal, "SIGHUP", None)
+                     else ExitCode.TERMINATED)
 
 
 class _Child:

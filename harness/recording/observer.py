@@ -2,9 +2,9 @@
 
 A run tells its observer what happens; the observer never reaches into the run. The default
 `RunObserver` watches nothing, and `session.record` has no branch for any particular front end:
-the debugger (`recording/frontends/debugger.py`) is just an observer that also brings its own tracer, as
-hunter's `Debugger` action is one action among others and bdb splits dispatching from the
-`user_*` hooks a front end overrides.
+the debugger (`recording/frontends/debugger.py`) is just an observer that also brings its own
+tracer, as hunter's `Debugger` action is one action among others and bdb splits dispatching
+from the `user_*` hooks a front end overrides.
 """
 from __future__ import annotations
 

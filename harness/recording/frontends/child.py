@@ -18,14 +18,15 @@ import json
 import os
 import signal
 import sys
-from typing import Optional
+from typing import Dict, Optional
 
 from ...errors import ExitCode, HarnessError, Stopped, internal_error
 from ...parent.job import Job
 from ...show import render
 from ...show.run_report import LivePrinter
 
-STOP_SIGNALS = {signal.SIGINT: ExitCode.INTERRUPTED, signal.SIGTERM: ExitCode.TERMINATED}
+STOP_SIGNALS: Dict[int, ExitCode] = {signal.SIGINT: ExitCode.INTERRUPTED,
+                                     signal.SIGTERM: ExitCode.TERMINATED}
 if hasattr(signal, "SIGHUP"):
     STOP_SIGNALS[signal.SIGHUP] = ExitCode.HANGUP
 
@@ -66,7 +67,8 @@ def _stop_on_signal(signum, frame):
     raise stopped(signum)
 
 
-def run_job(job: Job, status: Status = Status(None)) -> int:
+def run_job(job: Job, status: Optional[Status] = None) -> int:
+    status = status or Status(None)  # no parent to tell (a Status is always true)
     from ..session import record
 
     printer = LivePrinter(quiet=job.quiet, color=job.color, mode=job.stops,

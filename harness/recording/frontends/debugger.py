@@ -26,7 +26,7 @@ import bdb
 import json
 import pprint
 import sys
-from typing import Any, Callable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
 
 from ...records import path_label
 from ...show.render import Style, short, stop_line
@@ -57,7 +57,14 @@ def create(stdin=None, stdout=None, color: Optional[bool] = None):
     return debugger
 
 
-class DebuggerMixin:
+if TYPE_CHECKING:  # combined with pdb's Pdb (or pdb++'s, a subclass): its attributes are theirs
+    import pdb as _pdb
+    _Pdb = _pdb.Pdb
+else:
+    _Pdb = object
+
+
+class DebuggerMixin(_Pdb):
     """Mixed in front of pdb.Pdb (or pdbpp.Pdb) by `create`."""
 
     # -- set up ---------------------------------------------------------------------------
@@ -73,10 +80,10 @@ class DebuggerMixin:
         self.h_record_all = False
         self.h_skip_next: Optional[Tuple[Any, str]] = None  # (frame, event) already prompted
         self.h_pending: dict = {}  # frame -> exception in flight, to tell unwinds from returns
-        self.h_previous_trace = None
+        self.h_previous_trace: Optional[Callable[..., Any]] = None
         self.h_quit = False
         self.h_until = None  # `ns CONDITION`: the condition to wait for
-        self.h_focus = None  # post-mortem: the frame to show first
+        self.h_focus: Any = None  # post-mortem: the frame to show first
         self.h_input_ended = False  # piped commands ran out: run on to the end
         self.h_to_failure = False  # `failure`: no scenario prompt until scripting fails
         self.h_disabled: set = set()  # scenario breakpoints (their index) that do not prompt
@@ -127,7 +134,8 @@ class DebuggerMixin:
                                   "stops, record [all], sdisable/senable N; help harness"))
         self.reset()
         self.botframe = sys._getframe().f_back
-        self._set_stopinfo(self.botframe, None, -1)  # run until a scenario stop
+        # bdb's own (private) setter, absent from typeshed's stubs for Bdb
+        self._set_stopinfo(self.botframe, None, -1)  # type: ignore[attr-defined]
         self.h_previous_trace = sys.gettrace()
         sys.settrace(self.trace_dispatch)
 
@@ -327,7 +335,8 @@ class DebuggerMixin:
     def _breakpoint_numbers(self, arg: str, verb: str) -> Optional[List[int]]:
         """The scenario breakpoints `arg` names (numbers as `stops` lists them; none: all)."""
         engine = self.h_engine
-        known = [bp.index for bp, _ in engine.breakpoint_hits()] if engine is not None else []
+        known: List[int] = ([bp.index for bp, _ in engine.breakpoint_hits()]
+                            if engine is not None else [])
         if not arg.strip():
             return known
         numbers = []
