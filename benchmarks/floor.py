@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Tuple
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from harness.recording import seed_walk  # noqa: E402
+from harness import shipped  # noqa: E402
 from harness.recording.targets import resolve  # noqa: E402
 
 
@@ -30,7 +30,7 @@ def watched_codes(torch: Any) -> Tuple[Dict[int, Tuple[Any, str, str, List[str]]
     from harness.recording import probes
 
     targets = {}
-    for bp in seed_walk.BREAKPOINTS:
+    for bp in shipped.seed_walk_data("model.py:Model")["breakpoints"]:
         code = resolve(bp["function"]).code
         targets[id(code)] = (code, bp["function"], bp["at"], list(bp["capture"]))
     unwind = [resolve(name).code for name in probes.PHASES] + [resolve(probes.PREPARE).code]

@@ -60,13 +60,14 @@ MODELS = {
 CHILD = r"""
 import json, os, resource, sys, tempfile, time, warnings
 sys.path.insert(0, {root!r})
-from harness.recording import import_torch, model_loader, seed_walk
+from harness import shipped
+from harness.recording import import_torch, model_loader
 from harness.recording.session import record
 from harness import scenario as scenario_mod
 torch = import_torch()
 warnings.simplefilter("ignore")
 model, mode = json.loads(sys.argv[1]), sys.argv[2]
-data = seed_walk.scenario_data(model["factory"], model["args"], name="bench")
+data = shipped.seed_walk_data(model["factory"], model["args"], name="bench")
 data["model"]["kwargs"] = model["kwargs"]
 if mode.startswith("bare/"):
     for bp in data["breakpoints"]:
@@ -75,7 +76,7 @@ scenario = scenario_mod.from_data(data)
 factory = model_loader.load_factory(scenario.model)
 codes = [seed_walk_target.code for seed_walk_target in
          [__import__("harness.recording.targets", fromlist=["resolve"]).resolve(bp["function"])
-          for bp in seed_walk.BREAKPOINTS]]
+          for bp in shipped.seed_walk_data("model.py:Model")["breakpoints"]]]
 out = os.path.join(tempfile.mkdtemp(), "s.jsonl")
 stops = None
 

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 import harness
-from harness.recording import seed_walk
+from harness import shipped
 from helpers import SAMPLES
 
 torch = pytest.importorskip("torch")
@@ -20,7 +20,7 @@ FACTORY = os.path.join(SAMPLES, "on_device.py") + ":seed_on"
 
 
 def test_tensors_on_the_gpu_keep_their_device_and_their_fingerprint(tmp_path):
-    snaps = {device: harness.run(seed_walk.scenario_data(FACTORY, [device], name="seed-on"),
+    snaps = {device: harness.run(shipped.seed_walk_data(FACTORY, [device], name="seed-on"),
                                  output=str(tmp_path / f"{device}.jsonl"))
              for device in ("cpu", "cuda")}
     for snap in snaps.values():

@@ -17,10 +17,11 @@ from script_info import describe  # noqa: E402  (puts the repository on the path
 import torch  # noqa: E402
 
 from harness import scenario as scenario_mod  # noqa: E402
-from harness.recording import model_loader, seed_walk  # noqa: E402
+from harness import shipped  # noqa: E402
+from harness.recording import model_loader  # noqa: E402
 
 mode, device = sys.argv[1], sys.argv[2]
-scenario = scenario_mod.from_data(seed_walk.scenario_data(
+scenario = scenario_mod.from_data(shipped.seed_walk_data(
     os.path.join(HERE, "on_device.py") + ":seed_on", [device], name="device"))
 if mode == "harness":
     from harness.recording.session import record

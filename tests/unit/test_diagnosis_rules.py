@@ -373,6 +373,22 @@ def test_a_module_created_in_forward_is_named():
     assert "create the nn.ReLU once in __init__" in d.fix
 
 
+def test_a_module_created_in_forward_is_named_when_its_class_is_a_submodule_too():
+    # once torch compiled a ReLU submodule, its words for `nn.ReLU()` in forward change
+    class CreatesAgain(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.act = nn.ReLU()
+
+        def forward(self, x):
+            return self.act(nn.ReLU()(x))
+
+    d = diagnosed(CreatesAgain())
+    assert d.kind == "uncompilable-call"
+    assert d.construct == "a module class instantiated in forward"
+    assert "create the nn.ReLU once in __init__" in d.fix
+
+
 def test_a_default_without_annotation_names_the_argument_and_its_type():
     class Default(nn.Module):
         def forward(self, x):

@@ -21,7 +21,10 @@ from .facts import Facts, at, member_at, module_globals, resolve
 _RECURSIVE = re.compile(r"(method|function) '([\w.]+)' is called recursively")
 _BUILTIN = re.compile(r"Python builtin <(?:built-in (?:function|method) |ufunc ')(\w+)")
 _DEFAULT = re.compile(r'Expected a default value of type (.+?) on parameter "(\w+)"')
-_INSTANTIATE = re.compile(r"Cannot instantiate class '(\w+)'")
+# torch's words for a class created in scripted code: the first time it meets the class, and
+# once the class is known to the compiler (a submodule of that class was compiled before)
+_INSTANTIATE = re.compile(r"Cannot instantiate class '(\w+)'"
+                          r"|Class (\w+) does not have an __init__ function defined")
 _NO_SOURCE = re.compile(r"Failed to get source for <function ([\w.]+)\.__init__")
 _NOT_SUPPORTED = {  # torch's "X aren't supported" names the node
     "Lambda": "a lambda", "GeneratorExp": "a generator expression",
@@ -244,7 +247,7 @@ def _instantiate(f: Facts, p: Place) -> Optional[Diagnosis]:
     if match is None:
         return None
     call = _marked_call(p)
-    name = source.dotted(call.func) if call is not None else match.group(1)
+    name = source.dotted(call.func) if call is not None else (match.group(1) or match.group(2))
     cls = resolve(name, p.namespace())
     try:
         import torch
