@@ -58,12 +58,14 @@ _hypothesis_profiles()
 # run in the slow group, `pytest -m slow`, which `.ci/run` runs after the default suite: the
 # default suite stays under 90 s on two cores, and every group still runs in CI. What each
 # command does for a user is still checked in the default suite (test_run_cli, test_diff_cli,
-# test_replay_cli, test_diagnosis*, test_fidelity, test_determinism, the shipped scenarios).
+# test_replay_cli, test_diagnosis*, the shipped scenarios against their goldens).
 SLOW_FILES = {
     "test_endings.py", "test_pytest_plugin.py", "test_tooling_cli.py", "test_runs_cli.py",
     "test_matrix.py", "test_faults.py", "test_trust.py", "test_backends_agree.py",
     "test_scale.py", "test_ci_steps.py", "test_keep_going.py", "test_frontend.py",
     "test_debugger.py", "test_html_reports.py",
+    # each test records a scenario two or three times over (plain, harness, each backend)
+    "test_determinism.py", "test_fidelity.py",
 }
 
 
