@@ -46,7 +46,13 @@ def source_lines(code: types.CodeType) -> Tuple[List[str], int]:
     first = code.co_firstlineno
     if not lines or first > len(lines):
         raise OSError(f"no source for {code.co_filename}")
-    last = first
+    return lines[first - 1:last_line(code)], first
+
+
+def last_line(code: types.CodeType) -> int:
+    """The last line of a function's code, nested functions included, from its instructions'
+    end positions (Python 3.11+)."""
+    last = code.co_firstlineno
     stack = [code]
     while stack:
         item = stack.pop()
@@ -54,7 +60,7 @@ def source_lines(code: types.CodeType) -> Tuple[List[str], int]:
             if end_line is not None and end_line > last:
                 last = end_line
         stack.extend(c for c in item.co_consts if isinstance(c, types.CodeType))
-    return lines[first - 1:last], first
+    return last
 
 
 def resolve(name: str) -> Target:

@@ -46,6 +46,7 @@ import threading
 import types
 from typing import Any, Dict, List, Optional, Tuple
 
+from ..targets import last_line
 from . import Events
 
 _FUTURE_FLAGS = 0
@@ -495,15 +496,7 @@ def _function_lines(code: types.CodeType, lines: List[str]) -> List[str]:
     first = code.co_firstlineno
     if not hasattr(code, "co_positions"):
         return inspect.getblock(lines[first - 1:])
-    last = first
-    stack = [code]
-    while stack:
-        item = stack.pop()
-        for _, end_line, _, _ in item.co_positions():
-            if end_line is not None and end_line > last:
-                last = end_line
-        stack.extend(_nested(item))
-    return lines[first - 1:last]
+    return lines[first - 1:last_line(code)]
 
 
 def _find(code: types.CodeType, name: str, line: int) -> Optional[types.CodeType]:

@@ -260,7 +260,7 @@ def _instantiate(f: Facts, p: Place) -> Optional[Diagnosis]:
     return Diagnosis(
         kind="uncompilable-call",
         construct=f"a module class instantiated in {p.method or 'scripted code'}", **p.fields(),
-        summary=_summary(p, f"creates a module ({name}(...)), which scripted code cannot do"),
+        summary=_summary(p, f"creates a module ({name}(...)), which TorchScript does not compile"),
         reason=msg.reason(f.raw), fix=fixes.module_instantiated(name))
 
 

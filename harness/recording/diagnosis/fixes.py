@@ -85,7 +85,7 @@ def construct(name: str, method: Optional[str]) -> str:
 
 def module_instantiated(cls: str) -> str:
     return (f"create the {cls} once in __init__ (self.act = {cls}(...)) and call that "
-            "submodule in forward: scripted code cannot build a module")
+            "submodule in forward: TorchScript compiles no module construction")
 
 
 def python_call(function: str, method: Optional[str]) -> str:
