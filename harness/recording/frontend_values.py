@@ -47,25 +47,36 @@ def one_line(text: str, width: int = CODE_WIDTH) -> str:
 # -- where each parsed node came from --------------------------------------------------------
 class SourceIndex:
     """id(ast node) -> (file, the file line of the parsed text's line 1, the parsed text),
-    filled by the probes below as torch parses; the nodes are kept alive for the run, so an
-    id is never reused."""
+    for the trees the probes below see torch parse. The trees are kept alive for the run, so
+    an id is never reused. A tree is only noted as it is parsed; its nodes are walked (and
+    its text dedented) when a node is first looked up: most runs never encode an ast node,
+    and walking every parsed tree at once cost a fifth of a recording."""
 
     def __init__(self, encoder: Encoder):
         self.encoder = encoder
         self.nodes: Dict[int, Tuple[str, int, str]] = {}
+        self._pending: List[Tuple[ast.AST, Any, int, str]] = []
 
     def add(self, tree: Any, filename: Any, first_line: Any, text: Any) -> None:
+        """`text`: the parsed text as torch read it (dedented when the tree is walked)."""
         if not isinstance(tree, ast.AST) or not isinstance(first_line, int) \
                 or not isinstance(text, str):
             return
-        place = (relative_file(str(filename)), first_line, text)
-        for node in ast.walk(tree):
-            self.nodes[id(node)] = place
+        self._pending.append((tree, filename, first_line, text))
         self.encoder.keep(tree)
+
+    def _walk_pending(self) -> None:
+        pending, self._pending = self._pending, []
+        for tree, filename, first_line, text in pending:
+            place = (relative_file(str(filename)), first_line, textwrap.dedent(text))
+            for node in ast.walk(tree):
+                self.nodes[id(node)] = place
 
     def where(self, node: ast.AST) -> Optional[Tuple[str, str]]:
         """(`file:line`, the node's code on one line), or None for a node torch never parsed
         from a file (one the harness did not see parsed)."""
+        if self._pending:
+            self._walk_pending()
         place = self.nodes.get(id(node))
         line = getattr(node, "lineno", None)
         if place is None or not isinstance(line, int):
@@ -91,8 +102,7 @@ class ParsedDefProbe:
     def leave(self, frame: Any, value: Any, raised: Optional[BaseException]) -> None:
         try:
             if value is not None:
-                self.index.add(value.ast, value.filename, value.file_lineno,
-                               textwrap.dedent(value.source))
+                self.index.add(value.ast, value.filename, value.file_lineno, value.source)
         except Exception:  # best effort: a value then reads without its file
             pass
 
