@@ -29,14 +29,14 @@ OURS = ("engine.py", "values.py", "torch_values.py", "snapshot.py", "monitoring.
 
 
 def record_many(model: str, times: int, backend: str) -> None:
-    from harness import scenario as scenario_mod
-    from harness.recording import import_torch, seed_walk
+    from harness import scenario as scenario_mod, shipped
+    from harness.recording import import_torch
     from harness.recording.session import record
 
     import_torch()
     warnings.simplefilter("ignore")
     spec = MODELS[model][1]
-    data = seed_walk.scenario_data(spec["factory"], spec["args"], name="profile")
+    data = shipped.seed_walk_data(spec["factory"], spec["args"], name="profile")
     data["model"]["kwargs"] = spec["kwargs"]
     scenario = scenario_mod.from_data(data)
     for _ in range(times):

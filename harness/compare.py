@@ -20,7 +20,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional, Tuple
 
-from .records import Source, Stop, Tag, path_label, same_data
+from .records import DIGESTS_ALIKE_UP_TO, Source, Stop, Tag, path_label, same_data
 from .text import counted
 from .snapshot import Snapshot, key_label
 
@@ -93,6 +93,9 @@ class DiffReport:
     # the value encodings of A and B, when they differ: values are then not compared
     encoding: Optional[Tuple[int, int]] = None
     contents: bool = True  # False: tensors compared by shape, dtype and device only
+    # two encodings that sum tensors alike only up to this many bytes: larger tensors'
+    # digests are left out (`records.DIGESTS_ALIKE_UP_TO`)
+    digests_up_to: Optional[int] = None
     # functions with stops but no source record, in A and in B: their code cannot be compared
     missing_sources: Tuple[List[str], List[str]] = ([], [])
 
@@ -141,6 +144,7 @@ class DiffReport:
             "encoding": None if self.encoding is None else
             {"a": self.encoding[0], "b": self.encoding[1]},
             "tensor_contents_compared": self.contents,
+            "digests_compared_up_to_bytes": self.digests_up_to,
             "missing_sources": {"a": self.missing_sources[0], "b": self.missing_sources[1]},
         }
 
@@ -209,22 +213,43 @@ CONTENT_FIELDS = ("digest", "sha256")  # what a tensor's contents leave in its v
 # (sha256: value encoding 1's name for it)
 
 
-def comparable(value: Any, contents: bool = True) -> Any:
+def comparable(value: Any, contents: bool = True, digests_up_to: Optional[int] = None) -> Any:
     """A value as compared: a grown container (`memo`) by what it gained, not by where its
     earlier part was written, so a change that torch made once is reported once, at the stop
-    that made it; and without tensor contents when they are left out."""
+    that made it; and without tensor contents when they are left out (all of them, or, with
+    `digests_up_to`, those of tensors larger than that many bytes)."""
     if isinstance(value, list):
-        return [comparable(v, contents) for v in value]
+        return [comparable(v, contents, digests_up_to) for v in value]
     if not isinstance(value, dict):
         return value
-    drop = ("since",) + (() if contents or value.get("type") not in Tag.TENSORS
-                         else CONTENT_FIELDS)
-    out = {k: comparable(v, contents) for k, v in value.items() if k not in drop}
+    drop: Tuple[str, ...] = ("since",)
+    if value.get("type") in Tag.TENSORS and (
+            not contents or (digests_up_to is not None
+                             and not _fits(value, digests_up_to))):
+        drop += CONTENT_FIELDS
+    out = {k: comparable(v, contents, digests_up_to) for k, v in value.items() if k not in drop}
     if value.get("type") in PLACED:
         for name in ("where", "source"):
             if isinstance(out.get(name), str):
                 out[name] = _without_torch_line(out[name])
     return out
+
+
+# bytes an element of each dtype takes, as a tensor's value names it
+_ELEMENT_BYTES = {"bool": 1, "uint8": 1, "int8": 1, "int16": 2, "int32": 4, "int64": 8,
+                  "float16": 2, "bfloat16": 2, "float32": 4, "float64": 8, "complex32": 4,
+                  "complex64": 8, "complex128": 16}
+
+
+def _fits(tensor: dict, limit: int) -> bool:
+    """Whether a tensor's value says it holds at most `limit` bytes (unknown: it does not)."""
+    shape, size = tensor.get("shape"), _ELEMENT_BYTES.get(str(tensor.get("dtype")))
+    if size is None or not isinstance(shape, list) \
+            or not all(isinstance(n, int) and n >= 0 for n in shape):
+        return False
+    for n in shape:
+        size *= n
+    return size <= limit
 
 
 # Frontend values that say where code is (`file:line`). A line of torch's own files moves with
@@ -311,7 +336,9 @@ def diff(a: Snapshot, b: Snapshot, contents: bool = True) -> DiffReport:
 
     ea, eb = a.header.encoding_version, b.header.encoding_version
     if ea != eb:  # a change in the harness's encoding must not read as a change in torch
-        report.encoding = (ea, eb)
+        report.digests_up_to = DIGESTS_ALIKE_UP_TO.get(frozenset((ea, eb)))
+        if report.digests_up_to is None:
+            report.encoding = (ea, eb)
 
     ia, ib = _index(a), _index(b)
     for ident in list(ia) + [i for i in ib if i not in ia]:
@@ -322,8 +349,8 @@ def diff(a: Snapshot, b: Snapshot, contents: bool = True) -> DiffReport:
             report.paired += 1
             if report.encoding:
                 continue
-            changes = value_changes(comparable(x.locals, contents),
-                                    comparable(y.locals, contents))
+            changes = value_changes(comparable(x.locals, contents, report.digests_up_to),
+                                    comparable(y.locals, contents, report.digests_up_to))
             if x.absent != y.absent:
                 changes.append(ValueChange("(absent)", x.absent, y.absent))
             if changes:

@@ -33,6 +33,8 @@ def _heading_lines(report: DiffReport, style: Style, label_a: str, label_b: str)
             f"{report.encoding[0]} and {label_b} with {report.encoding[1]}, so their values "
             "differ in form, not necessarily in torch; record both with one harness version "
             "to compare them"))
+    if report.digests_up_to is not None:
+        lines.append(style.yellow(digests_note(report)))
     if report.scenario:
         lines.append(style.yellow(f"scenario: {safe_line(str(report.scenario[0]))} → "
                                   f"{safe_line(str(report.scenario[1]))} "
@@ -108,9 +110,19 @@ def _closing_lines(report: DiffReport, style: Style, label_a: str, label_b: str)
     return lines
 
 
+def digests_note(report: DiffReport) -> str:
+    """Why the digests of large tensors were not compared (two encodings that sum them
+    differently)."""
+    return (f"tensor digests compared up to {report.digests_up_to // 1024} KiB only: value "
+            "encodings 2 and 3 sum a larger tensor's bytes differently (its shape, dtype and "
+            "device still count)")
+
+
 def summary_line(report: DiffReport, label_a: str = "A", label_b: str = "B") -> str:
     c = report.counts
     left_out = "" if report.contents else " (tensor contents left out)"
+    if report.contents and report.digests_up_to is not None:
+        left_out = f" (digests of tensors over {report.digests_up_to // 1024} KiB left out)"
     if report.encoding:
         return (f"not comparable: value encodings {report.encoding[0]} and "
                 f"{report.encoding[1]}; {counted(c['paired'], 'stop')} paired, {c['only_a']} "

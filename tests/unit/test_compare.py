@@ -74,6 +74,37 @@ def test_snapshots_of_two_value_encodings_are_not_compared_value_by_value():
     assert text.splitlines()[-1].startswith("not comparable: value encodings 1 and 2")
 
 
+def tensor(shape, digest, dtype="float32"):
+    return {"type": "Parameter", "shape": shape, "dtype": dtype, "device": "cpu",
+            "requires_grad": True, "digest": digest}
+
+
+def test_encodings_2_and_3_compare_all_but_the_digests_of_tensors_over_256_kib():
+    """Encoding 3 only sums tensors over 256 KiB differently: a diff across the two still
+    compares every value, and the digests of tensors up to 256 KiB."""
+    from harness.show.render_diff import diff_text
+
+    small, big = [256, 256], [257, 256]  # 256 KiB of float32, and one row more
+    a = snapshot.parse([json.dumps(dict(HEADER, encoding=2)),
+                        json.dumps(stop(0, "w", tensor(big, "a" * 16))),
+                        json.dumps(stop(1, "b", tensor(small, "c" * 16)))], "old")
+    b = snapshot.parse([json.dumps(dict(HEADER, encoding=3)),
+                        json.dumps(stop(0, "w", tensor(big, "b" * 16))),
+                        json.dumps(stop(1, "b", tensor(small, "c" * 16)))], "new")
+    report = diff(a, b)
+    assert report.encoding is None and report.digests_up_to == 256 * 1024
+    assert report.equal, report.to_data()
+    assert "tensor digests compared up to 256 KiB only" in diff_text(report)
+    assert "(digests of tensors over 256 KiB left out)" in diff_text(report).splitlines()[-1]
+    b = snapshot.parse([json.dumps(dict(HEADER, encoding=3)),
+                        json.dumps(stop(0, "w", tensor(big, "b" * 16, dtype="float64"))),
+                        json.dumps(stop(1, "b", tensor(small, "d" * 16)))], "new")
+    changes = {c.identity: [v.path for v in c.changes]
+               for c in diff(a, b).functions["m.f"].changed}
+    assert changes == {"return <root> name=w": ["t.dtype"],  # the rest of it still counts
+                       "return <root> name=b": ["t.digest"]}  # summed alike: compared
+
+
 def test_stops_without_a_key_are_told_apart_in_the_report():
     nokey = dict(HEADER, breakpoints=[{"function": "m.f", "at": "return",
                                        "capture": ["name", "t"]}])

@@ -18,10 +18,10 @@ def torch_encoder(torch):
     return enc
 
 
-def test_a_fingerprint_sees_any_change_up_to_4_mb_and_samples_past_it(torch):
+def test_a_fingerprint_sees_any_change_up_to_256_kib_and_samples_past_it(torch):
     from harness.recording.contents import FULL_BYTES, digest_of
 
-    small = torch.randn(FULL_BYTES // 4)  # exactly 4 MB of float32: every byte summed
+    small = torch.randn(FULL_BYTES // 4)  # exactly 256 KiB of float32: every byte summed
     for where in (0, 12345, small.numel() - 1):
         changed = small.clone()
         changed[where] += 1
@@ -35,6 +35,15 @@ def test_a_fingerprint_sees_any_change_up_to_4_mb_and_samples_past_it(torch):
     last[-1] += 1
     assert digest_of(first) != digest_of(big) and digest_of(last) != digest_of(big)
     assert digest_of(big.view(4096, 2048)) == digest_of(big)  # the same bytes
+    assert digest_of(big[: FULL_BYTES // 4 + 1]) != digest_of(big[: FULL_BYTES // 4 + 2])
+
+
+def test_a_fingerprint_of_up_to_256_kib_is_encoding_2s(torch):
+    """Encodings 2 and 3 sum tensors up to 256 KiB alike, so `diff` compares their digests
+    across the two (this value is what encoding 2 wrote for these bytes)."""
+    from harness.recording.contents import digest_of
+
+    assert digest_of(torch.arange(65536, dtype=torch.float32)) == "1036d2ec500dea50"
 
 
 def test_a_tensor_met_again_is_encoded_once_until_it_changes(torch, torch_encoder):
