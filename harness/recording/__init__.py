@@ -27,4 +27,7 @@ def import_torch():
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=NUMPY_MISSING)
         import torch
+    # The harness's encoders of torch's values come with torch, not with the first run: their
+    # import (about 6 ms) is a cost of the process, not of each recording.
+    from . import frontend_values, torch_values  # noqa: F401
     return torch

@@ -88,6 +88,17 @@ def _jit_type(t: Any, enc: Encoder, depth: int) -> dict:
 
 
 def _concrete_type(ct: Any, enc: Encoder, depth: int) -> dict:
+    """torch never changes a ConcreteModuleType once built: encoded once (it is met in
+    `known_types` and again as the value returned)."""
+    key = ("concrete type", id(ct), depth)
+    out = enc.cache.get(key)
+    if out is None:
+        out = enc.cache[key] = _concrete_type_fields(ct, enc, depth)
+        enc.keep(ct)
+    return out
+
+
+def _concrete_type_fields(ct: Any, enc: Encoder, depth: int) -> dict:
     attributes = ct.get_attributes()
     return enc.bounded({
         "type": Tag.CONCRETE_TYPE,

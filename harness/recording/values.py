@@ -179,7 +179,7 @@ class Encoder:
                 new.update(items[len(before):])
             else:
                 new.extend(items[len(before):])
-            out = self._encode(new, 0)
+            out = dict(self._encode(new, 0))  # its own: an encoding may be a cached one
         except Exception as exc:
             return {"type": type_name(kind), "error": f"{type(exc).__name__}: {exc}"}
         out["since"] = {"stop": seen[1], "count": len(before)}
@@ -265,6 +265,21 @@ def sort_key(encoded: Any) -> str:
     return json.dumps(encoded, sort_keys=True)
 
 
+def _sorts_as_itself(text: Any) -> bool:
+    """Whether a string sorts among such strings as its JSON text does: printable ASCII with
+    no character that JSON escapes or that sorts below the closing quote."""
+    return type(text) is str and text.isascii() and text.isprintable() \
+        and not any(c in text for c in ' !"\\')
+
+
+def sorted_encodings(encoded: List[Any]) -> List[Any]:
+    """Encoded items in the order of their JSON text (`sort_key`). Names (a set of attribute
+    names, torch's `added_names`) sort the same by themselves, without a JSON text each."""
+    if all(map(_sorts_as_itself, encoded)):
+        return sorted(encoded)
+    return sorted(encoded, key=sort_key)
+
+
 # -- the built-in encoders ------------------------------------------------------------------
 def _sequence(kind: str) -> EncodeFn:
     return lambda value, enc, depth: enc.items(kind, value, depth)
@@ -274,7 +289,7 @@ def _unordered(kind: str) -> EncodeFn:
     # Sorted before the cut, so a big set shows the same items whatever the hash order; the
     # count tells how many there were.
     def encode(value, enc: Encoder, depth: int) -> dict:
-        encoded = sorted((enc.encode(v, depth + 1) for v in value), key=sort_key)
+        encoded = sorted_encodings([enc.encode(v, depth + 1) for v in value])
         out: Dict[str, Any] = {"type": kind, "items": encoded[: enc.limits.items]}
         if len(encoded) > enc.limits.items:
             out["truncated"] = len(encoded)
@@ -285,14 +300,37 @@ def _unordered(kind: str) -> EncodeFn:
 
 def _dict(value: dict, enc: Encoder, depth: int) -> dict:
     pairs = list(value.items())
-    out: Dict[str, Any] = {
+    known = _names_to_classes(pairs, depth, enc.limits.items)
+    if known is not None:
+        out = enc.cache.get(known)
+        if out is not None:
+            return out
+    out = {
         "type": Tag.DICT,
         "items": [[_key(k, v, enc, depth), enc.encode(v, depth + 1)]
                   for k, v in pairs[: enc.limits.items]],
     }
     if len(pairs) > enc.limits.items:
         out["truncated"] = len(pairs)
+    if known is not None:
+        enc.cache[known] = out
+        enc.keep(pairs)  # the ids in the key name these objects: alive for the run
     return out
+
+
+def _names_to_classes(pairs: List[Tuple[Any, Any]], depth: int, limit: int) -> Optional[tuple]:
+    """A cache key for a dict of names to classes and annotations, the same objects again:
+    a class's annotations, which torch reads anew (a new dict) for every module of the class.
+    Such a dict encodes the same way every time, by its items' identities alone."""
+    if not pairs or len(pairs) > limit:
+        return None
+    ids = []
+    for k, v in pairs:
+        if type(k) is not str or not (v is None or isinstance(v, type) or is_annotation(v)):
+            return None
+        ids.append(id(k))
+        ids.append(id(v))
+    return ("names to classes", depth, tuple(ids))
 
 
 def _key(key: Any, value: Any, enc: Encoder, depth: int) -> Any:
@@ -327,11 +365,13 @@ def _exception(value: BaseException, enc: Encoder, depth: int) -> dict:
     return {"type": type_name(type(value)), "message": enc.string(strip_addresses(text))}
 
 
+_ALIAS_KINDS = tuple(t for t in (getattr(types, "GenericAlias", None),
+                                 getattr(types, "UnionType", None)) if t is not None)
+
+
 def is_annotation(value: Any) -> bool:
     """typing constructs (List[int], Optional[X], Literal[...]) and PEP 585/604 ones."""
-    kinds = tuple(t for t in (getattr(types, "GenericAlias", None),
-                              getattr(types, "UnionType", None)) if t is not None)
-    return isinstance(value, kinds) or type(value).__module__ == "typing"
+    return isinstance(value, _ALIAS_KINDS) or type(value).__module__ == "typing"
 
 
 def annotation_text(a: Any) -> str:

@@ -101,3 +101,39 @@ def test_a_value_that_never_changes_is_written_once_then_referred_to(torch, torc
                                                                  (5, ("u", kinds[1])))]
     snap = snapshot.parse([json.dumps(header)] + [json.dumps(s) for s in stops])
     assert snap.value(snap.by_index(5), "u") == kinds[0]  # the reader puts it back
+
+
+def test_a_class_s_annotations_read_anew_are_encoded_once(torch, torch_encoder):
+    """torch reads a class's annotations into a new dict for every module of the class: the
+    same names and annotation objects, encoded once and then taken from the cache."""
+    from typing import List, Optional
+
+    annotations = {"weight": torch.Tensor, "bias": Optional[torch.Tensor], "sizes": List[int],
+                   "n": int}
+    first = torch_encoder.encode(dict(annotations))
+    assert torch_encoder.encode(dict(annotations)) is first
+    assert first["items"][1] == ["bias", {"type": "annotation", "text": "torch.Tensor | None"}]
+    changed = torch_encoder.encode(dict(annotations, n=float))
+    assert changed is not first and changed["items"][3][1]["name"] == "builtins.float"
+    plain = {"a": [1]}  # a list is not a class: encoded every time, as it may change
+    assert torch_encoder.encode(plain) is not torch_encoder.encode(plain)
+    grown = {"g": int}
+    torch_encoder.encode_local((0, "g"), grown, 0)
+    grown["h"] = str  # the grown-by part is the encoder's own dict, never the cached one
+    assert torch_encoder.encode_local((0, "g"), grown, 1)["since"] == {"stop": 0, "count": 1}
+    assert "since" not in torch_encoder.encode({"g": int})
+
+
+def test_a_set_of_names_sorts_as_the_json_of_its_items_would():
+    import random
+    import string
+
+    from harness.recording.values import sort_key, sorted_encodings
+
+    chars = string.printable + "é\x00\x1f"
+    rng = random.Random(0)
+    for _ in range(5000):
+        items = ["".join(rng.choice(chars) for _ in range(rng.randint(0, 4)))
+                 for _ in range(rng.randint(0, 6))]
+        assert sorted_encodings(items) == sorted(items, key=sort_key), items
+    assert sorted_encodings(["b", 2, "a"]) == sorted(["b", 2, "a"], key=sort_key)
