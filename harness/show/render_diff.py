@@ -113,7 +113,7 @@ def _closing_lines(report: DiffReport, style: Style, label_a: str, label_b: str)
 def digests_note(report: DiffReport) -> str:
     """Why the digests of large tensors were not compared (two encodings that sum them
     differently)."""
-    return (f"tensor digests compared up to {report.digests_up_to // 1024} KiB only: value "
+    return (f"tensor digests compared up to {(report.digests_up_to or 0) // 1024} KiB only: value "
             "encodings 2 and 3 sum a larger tensor's bytes differently (its shape, dtype and "
             "device still count)")
 
