@@ -73,13 +73,13 @@ def tensor_digest(tensor: Any) -> Optional[str]:
     """The fingerprint of a tensor's contents, or None where there are none to read (sparse,
     meta, quantized, or too large)."""
     try:
-        if tensor.is_sparse or tensor.device.type == "meta" or tensor.is_quantized:
+        if tensor.is_sparse or tensor.is_quantized:
             return None
-        if tensor.numel() * tensor.element_size() > MAX_BYTES:
+        device = tensor.device.type
+        if device == "meta" or tensor.numel() * tensor.element_size() > MAX_BYTES:
             return None
-        data = tensor.detach()
-        if data.device.type != "cpu" or not data.is_contiguous():
-            data = data.to("cpu").contiguous()
-        return digest_of(data)
+        if device != "cpu" or not tensor.is_contiguous():
+            return digest_of(tensor.detach().to("cpu").contiguous())
+        return digest_of(tensor)  # its memory read where it is: no copy, no autograd
     except Exception:
         return None

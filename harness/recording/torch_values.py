@@ -14,11 +14,23 @@ import torch
 from . import builder_log
 from ..records import Tag
 from .contents import tensor_digest
-from .values import Encoder, type_name
+from .values import Encoder, cut_for_depth, type_name
 
 
 def jit_type_name(jit_type: Any) -> str:
     return str(jit_type)
+
+
+def _type_text(enc: Encoder, jit_type: Any) -> str:
+    """A JIT type's text, read once per type object: a type never changes its name, and
+    pybind hands back the same Python object for a type torch holds (`Tensor`, a module's
+    class type), so the same types met at every `infer_type` stop are read once."""
+    key = ("jit type", id(jit_type))
+    text = enc.cache.get(key)
+    if text is None:
+        text = enc.cache[key] = jit_type_name(jit_type)
+        enc.keep(jit_type)
+    return text
 
 
 def _tensor(t: "torch.Tensor", enc: Encoder, depth: int) -> dict:
@@ -77,24 +89,32 @@ def _inferred_type(it: Any, enc: Encoder, depth: int) -> dict:
     ok = bool(it.success())
     out = {"type": Tag.INFERRED_TYPE, "success": ok}
     if ok:
-        out["jit_type"] = jit_type_name(it.type())
+        out["jit_type"] = _type_text(enc, it.type())
     else:
         out["reason"] = enc.string(it.reason())
     return out
 
 
 def _jit_type(t: Any, enc: Encoder, depth: int) -> dict:
-    return {"type": Tag.JIT_TYPE, "kind": t.kind(), "name": jit_type_name(t)}
+    key = ("jit type value", id(t))
+    out = enc.cache.get(key)
+    if out is None:  # as _type_text: once per type object
+        out = enc.cache[key] = {"type": Tag.JIT_TYPE, "kind": t.kind(), "name": jit_type_name(t)}
+        enc.keep(t)
+    return out
 
 
 def _concrete_type(ct: Any, enc: Encoder, depth: int) -> dict:
-    """torch never changes a ConcreteModuleType once built: encoded once (it is met in
-    `known_types` and again as the value returned)."""
-    key = ("concrete type", id(ct), depth)
-    out = enc.cache.get(key)
-    if out is None:
-        out = enc.cache[key] = _concrete_type_fields(ct, enc, depth)
-        enc.keep(ct)
+    """torch never changes a ConcreteModuleType once built: encoded once (it is met inside
+    `known_types` and again as the value returned, one level up). An encoding made at some
+    depth that cut nothing for depth is the same at any smaller depth."""
+    key = ("concrete type", id(ct))
+    made = enc.cache.get(key)  # (depth, encoding, whether it cut anything for depth)
+    if made is not None and (made[0] == depth or (depth < made[0] and not made[2])):
+        return made[1]
+    out = _concrete_type_fields(ct, enc, depth)
+    enc.cache[key] = (depth, out, cut_for_depth(out))
+    enc.keep(ct)
     return out
 
 

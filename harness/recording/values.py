@@ -141,6 +141,10 @@ class Encoder:
         - A value of a shared type met before is written as where it was first ("same_as").
         """
         kind = type(value)
+        if kind is str:  # most captured values are names: straight to what _encode does
+            return self.string(value)
+        if value is None or kind is bool:
+            return value
         if not self.growth:
             return self.encode(value)
         if kind in self._shared_types:
@@ -186,6 +190,8 @@ class Encoder:
         return out
 
     def encode(self, value: Any, depth: int = 0) -> Any:
+        if type(value) is str:  # as _encode does, a call sooner: containers hold many names
+            return self.string(value)
         try:
             return self._encode(value, depth)
         except Exception as exc:  # an encoder must never break a run: say what went wrong
@@ -259,6 +265,15 @@ class Encoder:
         if len(values) > self.limits.items:
             out["truncated"] = len(values)
         return out
+
+
+def cut_for_depth(encoded: Any) -> bool:
+    """Whether an encoding left anything out for being nested too deep."""
+    if isinstance(encoded, dict):
+        return encoded.get("truncated") == "depth" or any(map(cut_for_depth, encoded.values()))
+    if isinstance(encoded, list):
+        return any(map(cut_for_depth, encoded))
+    return False
 
 
 def sort_key(encoded: Any) -> str:

@@ -137,3 +137,15 @@ def test_a_set_of_names_sorts_as_the_json_of_its_items_would():
                  for _ in range(rng.randint(0, 6))]
         assert sorted_encodings(items) == sorted(items, key=sort_key), items
     assert sorted_encodings(["b", 2, "a"]) == sorted(["b", 2, "a"], key=sort_key)
+
+
+def test_a_concrete_type_is_encoded_once_at_any_depth_it_fits(torch, torch_encoder):
+    """Met inside `known_types` (one level down) and then as the value returned: one
+    encoding, since nothing in it was cut for depth."""
+    from harness.recording.values import cut_for_depth
+
+    ct = torch.jit._recursive.get_module_concrete_type(torch.nn.Linear(2, 3), True)
+    inside = torch_encoder.encode([ct])["items"][0]
+    assert torch_encoder.encode(ct) is inside and inside["jit_type"].endswith("Linear")
+    assert not cut_for_depth(inside)
+    assert cut_for_depth({"type": "list", "items": [{"type": "x", "truncated": "depth"}]})
