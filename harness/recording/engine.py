@@ -117,6 +117,9 @@ class Engine:
                  probes: Optional[Dict[types.CodeType, List[Probe]]] = None):
         self.encoder, self.sink, self.is_subject = encoder, sink, is_subject
         self.observer = observer or RunObserver()
+        # told of each stop only when it listens (a call saved at every stop otherwise)
+        self._on_stop = None if type(self.observer).on_stop is RunObserver.on_stop \
+            else self.observer.on_stop
         self.breakpoints = sorted(breakpoints, key=lambda bp: bp.index)  # scenario order
         by_code: Dict[int, List[WatchedBreakpoint]] = {}
         codes: Dict[int, types.CodeType] = {}
@@ -340,7 +343,8 @@ class Engine:
             stop = self._record(bp, call, event, frame.f_lineno if line is None else line,
                                 f_locals, extra)
             self.sink(stop)
-            self.observer.on_stop(stop, frame)
+            if self._on_stop is not None:
+                self._on_stop(stop, frame)
 
     def _when(self, bp: WatchedBreakpoint, condition: types.CodeType, frame: Any,
               f_locals: dict) -> bool:

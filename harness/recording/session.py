@@ -141,8 +141,13 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
         records = _HeldUntilHeader(
             writer, sink, lambda: _header(scenario, torch.__version__, tracer.name))
 
+        writes_all = sink is None and type(observer).should_write is RunObserver.should_write
+
         def emit(rec: Any) -> None:
-            records.out(rec, not isinstance(rec, Stop) or observer.should_write(rec), True)
+            if writes_all and records.held is None:  # the usual run: straight to the file
+                writer.write(rec)
+            else:
+                records.out(rec, not isinstance(rec, Stop) or observer.should_write(rec), True)
 
         run_probes = probes.install(encoder, torch)
         for function, probe in frontend_probes:
