@@ -96,6 +96,7 @@ class DiffReport:
     # two encodings that sum tensors alike only up to this many bytes: larger tensors'
     # digests are left out (`records.DIGESTS_ALIKE_UP_TO`)
     digests_up_to: Optional[int] = None
+    digests_left_out: int = 0  # how many tensors' digests that left out, in both files
     # functions with stops but no source record, in A and in B: their code cannot be compared
     missing_sources: Tuple[List[str], List[str]] = ([], [])
 
@@ -145,6 +146,7 @@ class DiffReport:
             {"a": self.encoding[0], "b": self.encoding[1]},
             "tensor_contents_compared": self.contents,
             "digests_compared_up_to_bytes": self.digests_up_to,
+            "digests_left_out": self.digests_left_out,
             "missing_sources": {"a": self.missing_sources[0], "b": self.missing_sources[1]},
         }
 
@@ -213,21 +215,26 @@ CONTENT_FIELDS = ("digest", "sha256")  # what a tensor's contents leave in its v
 # (sha256: value encoding 1's name for it)
 
 
-def comparable(value: Any, contents: bool = True, digests_up_to: Optional[int] = None) -> Any:
+def comparable(value: Any, contents: bool = True, digests_up_to: Optional[int] = None,
+               left_out: Optional[List[dict]] = None) -> Any:
     """A value as compared: a grown container (`memo`) by what it gained, not by where its
     earlier part was written, so a change that torch made once is reported once, at the stop
     that made it; and without tensor contents when they are left out (all of them, or, with
-    `digests_up_to`, those of tensors larger than that many bytes)."""
+    `digests_up_to`, those of tensors larger than that many bytes, each noted in `left_out`)."""
     if isinstance(value, list):
-        return [comparable(v, contents, digests_up_to) for v in value]
+        return [comparable(v, contents, digests_up_to, left_out) for v in value]
     if not isinstance(value, dict):
         return value
     drop: Tuple[str, ...] = ("since",)
-    if value.get("type") in Tag.TENSORS and (
-            not contents or (digests_up_to is not None
-                             and not _fits(value, digests_up_to))):
-        drop += CONTENT_FIELDS
-    out = {k: comparable(v, contents, digests_up_to) for k, v in value.items() if k not in drop}
+    if value.get("type") in Tag.TENSORS:
+        if not contents:
+            drop += CONTENT_FIELDS
+        elif digests_up_to is not None and not _fits(value, digests_up_to):
+            drop += CONTENT_FIELDS
+            if left_out is not None and any(f in value for f in CONTENT_FIELDS):
+                left_out.append(value)
+    out = {k: comparable(v, contents, digests_up_to, left_out) for k, v in value.items()
+           if k not in drop}
     if value.get("type") in PLACED:
         for name in ("where", "source"):
             if isinstance(out.get(name), str):
@@ -346,6 +353,7 @@ def diff(a: Snapshot, b: Snapshot, contents: bool = True) -> DiffReport:
     _compare_encodings(report, a.header.encoding_version, b.header.encoding_version)
 
     ia, ib = _index(a), _index(b)
+    left_out: List[dict] = []
     for ident in list(ia) + [i for i in ib if i not in ia]:
         function = ident[0]
         fr = report.functions.setdefault(function, FunctionReport())
@@ -354,14 +362,16 @@ def diff(a: Snapshot, b: Snapshot, contents: bool = True) -> DiffReport:
             report.paired += 1
             if report.encoding:
                 continue
-            changes = value_changes(comparable(x.locals, contents, report.digests_up_to),
-                                    comparable(y.locals, contents, report.digests_up_to))
+            changes = value_changes(
+                comparable(x.locals, contents, report.digests_up_to, left_out),
+                comparable(y.locals, contents, report.digests_up_to, left_out))
             if x.absent != y.absent:
                 changes.append(ValueChange("(absent)", x.absent, y.absent))
             if changes:
                 fr.changed.append(StopChange(x.identity, x.index, y.index, changes))
         fr.only_a.extend(left[len(right):])
         fr.only_b.extend(right[len(left):])
+    report.digests_left_out = len(left_out)
 
     for function in report.functions:
         src_a, src_b = a.sources.get(function), b.sources.get(function)

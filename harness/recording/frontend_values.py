@@ -23,6 +23,7 @@ import ast
 import re
 import textwrap
 import types
+import weakref
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..records import Tag
@@ -46,42 +47,48 @@ def one_line(text: str, width: int = CODE_WIDTH) -> str:
 
 # -- where each parsed node came from --------------------------------------------------------
 class SourceIndex:
-    """id(ast node) -> (file, the file line of the parsed text's line 1, the parsed text),
-    for the trees the probes below see torch parse. The trees are kept alive for the run, so
-    an id is never reused. A tree is only noted as it is parsed; its nodes are walked (and
-    its text dedented) when a node is first looked up: most runs never encode an ast node,
-    and walking every parsed tree at once cost a fifth of a recording."""
+    """Where each ast node torch parsed came from: (file, the file line of the parsed text's
+    line 1, the parsed text), for the trees the probes below see torch parse.
+
+    A tree is only noted as it is parsed, by weak reference; its nodes are walked (and its text
+    dedented) when a node is first looked up: most runs never encode an ast node. Holding
+    the trees themselves would keep every function's syntax tree alive for the run, tens of
+    thousands of objects that made Python run a full garbage collection torch alone does not
+    (53 ms on a ResNet on Python 3.11). A tree torch has dropped has no node left to encode;
+    each entry checks, by a weak reference to its node, that an id is not a reused one."""
 
     def __init__(self, encoder: Encoder):
         self.encoder = encoder
-        self.nodes: Dict[int, Tuple[str, int, str]] = {}
-        self._pending: List[Tuple[ast.AST, Any, int, str]] = []
+        self.nodes: Dict[int, Tuple[Any, Tuple[str, int, str]]] = {}
+        self._pending: List[Tuple[Any, Any, int, str]] = []
 
     def add(self, tree: Any, filename: Any, first_line: Any, text: Any) -> None:
         """`text`: the parsed text as torch read it (dedented when the tree is walked)."""
         if not isinstance(tree, ast.AST) or not isinstance(first_line, int) \
                 or not isinstance(text, str):
             return
-        self._pending.append((tree, filename, first_line, text))
-        self.encoder.keep(tree)
+        self._pending.append((weakref.ref(tree), filename, first_line, text))
 
     def _walk_pending(self) -> None:
         pending, self._pending = self._pending, []
-        for tree, filename, first_line, text in pending:
+        for tree_ref, filename, first_line, text in pending:
+            tree = tree_ref()
+            if tree is None:  # dropped by torch: none of its nodes can be met any more
+                continue
             place = (relative_file(str(filename)), first_line, textwrap.dedent(text))
             for node in ast.walk(tree):
-                self.nodes[id(node)] = place
+                self.nodes[id(node)] = (weakref.ref(node), place)
 
     def where(self, node: ast.AST) -> Optional[Tuple[str, str]]:
         """(`file:line`, the node's code on one line), or None for a node torch never parsed
         from a file (one the harness did not see parsed)."""
         if self._pending:
             self._walk_pending()
-        place = self.nodes.get(id(node))
+        entry = self.nodes.get(id(node))
         line = getattr(node, "lineno", None)
-        if place is None or not isinstance(line, int):
+        if entry is None or entry[0]() is not node or not isinstance(line, int):
             return None
-        filename, first, text = place
+        filename, first, text = entry[1]
         segment = ast.get_source_segment(text, node) or ""
         return f"{filename}:{first + line - 1}", one_line(segment.split("\n", 1)[0]
                                                           if isinstance(node, ast.stmt)

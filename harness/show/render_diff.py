@@ -33,7 +33,7 @@ def _heading_lines(report: DiffReport, style: Style, label_a: str, label_b: str)
             f"{report.encoding[0]} and {label_b} with {report.encoding[1]}, so their values "
             "differ in form, not necessarily in torch; record both with one harness version "
             "to compare them"))
-    if report.digests_up_to is not None:
+    if report.digests_left_out:
         lines.append(style.yellow(digests_note(report)))
     if report.scenario:
         lines.append(style.yellow(f"scenario: {safe_line(str(report.scenario[0]))} → "
@@ -121,8 +121,9 @@ def digests_note(report: DiffReport) -> str:
 def summary_line(report: DiffReport, label_a: str = "A", label_b: str = "B") -> str:
     c = report.counts
     left_out = "" if report.contents else " (tensor contents left out)"
-    if report.contents and report.digests_up_to is not None:
-        left_out = f" (digests of tensors over {report.digests_up_to // 1024} KiB left out)"
+    if report.contents and report.digests_left_out:
+        left_out = (f" (digests of tensors over {(report.digests_up_to or 0) // 1024} KiB "
+                    "left out)")
     if report.encoding:
         return (f"not comparable: value encodings {report.encoding[0]} and "
                 f"{report.encoding[1]}; {counted(c['paired'], 'stop')} paired, {c['only_a']} "
