@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bdb
 import contextlib
+import gc
 import os
 import platform
 import random
@@ -109,7 +110,7 @@ def record(scenario: Scenario, output: Optional[str] = None, backend: str = "aut
     except ImportError as exc:
         raise HarnessError(f"torch cannot be imported by {sys.executable}: "
                            f"{type(exc).__name__}: {exc}") from None
-    with caller_state_kept(torch):
+    with caller_state_kept(torch), _collector_spared():
         try:
             return _record(torch, scenario, output, backend, save_scripted, sink,
                            observer or RunObserver(), progress, interactive, replace_last,
@@ -393,6 +394,24 @@ def _recording_failed(failure: Exception, output: str) -> HarnessError:
     return HarnessError(f"the harness failed while recording, a bug in the harness: "
                         f"{type(failure).__name__}: {failure}; {output} keeps the stops "
                         "recorded before it")
+
+
+@contextlib.contextmanager
+def _collector_spared() -> Iterator[None]:
+    """The objects that exist before the run (torch's modules, the harness's) moved out of the
+    garbage collector's sight for the run (`gc.freeze`), then back. A run allocates more than
+    plain scripting, so Python's collections come sooner; when one is a full collection it
+    walks every object torch made at import: 50 ms on Python 3.11 (a Transformer, a ResNet)
+    where plain scripting made none. Frozen, those objects are not walked. A process that
+    froze objects of its own is left as it is."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 @contextlib.contextmanager
