@@ -176,7 +176,7 @@ def test_a_golden_of_another_value_encoding_says_so(project):
     result = project.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*was recorded with value encoding 1, and this harness "
-                                 "writes encoding 2*re-record it with `pytest "
+                                 "writes encoding 3*re-record it with `pytest "
                                  "--harness-update`*"])
 
 
