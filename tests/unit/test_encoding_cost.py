@@ -149,3 +149,22 @@ def test_a_concrete_type_is_encoded_once_at_any_depth_it_fits(torch, torch_encod
     assert torch_encoder.encode(ct) is inside and inside["jit_type"].endswith("Linear")
     assert not cut_for_depth(inside)
     assert cut_for_depth({"type": "list", "items": [{"type": "x", "truncated": "depth"}]})
+
+
+def test_a_run_freezes_what_existed_before_it_and_leaves_a_caller_s_own_freeze_alone():
+    import gc
+
+    from harness.recording.session import _collector_spared
+
+    assert gc.get_freeze_count() == 0
+    with _collector_spared():
+        assert gc.get_freeze_count() > 0  # torch's objects are not walked by a collection
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with _collector_spared():
+            pass
+        assert gc.get_freeze_count() == frozen  # the caller's own freeze is left as it was
+    finally:
+        gc.unfreeze()
