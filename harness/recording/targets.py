@@ -9,9 +9,12 @@ releases. A name that does not resolve raises `LookupError` with a "did you mean
 """
 from __future__ import annotations
 
+import hashlib
 import importlib
 import inspect
 import linecache
+import os
+import sys
 import types
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, List, Optional, Tuple
@@ -37,16 +40,75 @@ class Target:
 
 def source_lines(code: types.CodeType) -> Tuple[List[str], int]:
     """A function's source lines (from its first decorator to its last line of code) and the
-    number of the first. Where code objects know their instructions' end lines (3.11+), the
-    range comes from them, without tokenizing the file as inspect does (a run pays this for
-    every target); elsewhere, inspect's."""
-    if not hasattr(code, "co_positions"):
-        return inspect.getsourcelines(code)
+    number of the first (`function_lines`)."""
     lines = linecache.getlines(code.co_filename)
     first = code.co_firstlineno
     if not lines or first > len(lines):
+        if not hasattr(code, "co_positions"):
+            return inspect.getsourcelines(code)
         raise OSError(f"no source for {code.co_filename}")
-    return lines[first - 1:last_line(code)], first
+    return function_lines(code, lines), first
+
+
+def function_lines(code: types.CodeType, lines: List[str]) -> List[str]:
+    """The function's lines in its file's `lines`, from its first (decorator) line to its
+    last. Where code objects know their instructions' end lines (3.11+), the range comes from
+    them, without tokenizing the file as inspect does (a run pays this for every target).
+    Before 3.11 inspect's block is found by tokenizing, and its length is kept on disk, as
+    Python keeps .pyc files, under the file's name, size and modification time: tokenizing
+    a dozen torch functions cost 10 ms of every run on 3.10."""
+    first = code.co_firstlineno
+    if hasattr(code, "co_positions"):
+        return lines[first - 1:last_line(code)]
+    key = _block_key(code)
+    count = _kept_block_length(key) if key else None
+    if count is None:
+        block = inspect.getblock(lines[first - 1:])
+        if key:
+            _keep_block_length(key, len(block))
+        return block
+    return lines[first - 1:first - 1 + count]
+
+
+BLOCKS_VERSION = 1  # of the kept block lengths: a change to how they are found bumps it
+
+
+def _blocks_dir() -> str:
+    base = os.environ.get("HARNESS_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "harness")
+    return os.path.join(base, "blocks")
+
+
+def _block_key(code: types.CodeType) -> Optional[str]:
+    try:
+        stat = os.stat(code.co_filename)
+    except (OSError, ValueError):
+        return None
+    data = repr((BLOCKS_VERSION, sys.version, code.co_filename, stat.st_size, stat.st_mtime_ns,
+                 code.co_name, code.co_firstlineno))
+    return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _kept_block_length(key: str) -> Optional[int]:
+    try:
+        with open(os.path.join(_blocks_dir(), key), encoding="ascii") as f:
+            count = int(f.read())
+    except (OSError, ValueError):
+        return None
+    return count if count > 0 else None
+
+
+def _keep_block_length(key: str, count: int) -> None:
+    """Best effort: a length that cannot be kept only costs the next run the tokenizing."""
+    folder = _blocks_dir()
+    try:
+        os.makedirs(folder, exist_ok=True)
+        temporary = os.path.join(folder, f".{key}.{os.getpid()}")
+        with open(temporary, "w", encoding="ascii") as f:
+            f.write(str(count))
+        os.replace(temporary, os.path.join(folder, key))
+    except (OSError, ValueError):
+        pass
 
 
 def last_line(code: types.CodeType) -> int:

@@ -62,3 +62,34 @@ def test_a_module_that_fails_on_import_is_a_lookup_error_saying_so(tmp_path, mon
         monkeypatch.syspath_prepend(str(tmp_path))
         with pytest.raises(LookupError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
             resolve(f"{name}.f")
+
+
+def test_a_function_s_lines_before_3_11_are_tokenized_once_then_kept(tmp_path, monkeypatch):
+    """Without end positions in code objects (before 3.11), a function's block is found by
+    tokenizing, as inspect does; its length is kept on disk under the file's size and
+    modification time, and found again by the next run."""
+    import linecache
+    import types
+
+    from harness.recording import targets
+
+    source = tmp_path / "mod.py"
+    source.write_text("import os\n\n@staticmethod\ndef f(x):\n    y = x\n\n    return y\n"
+                      "\nz = 1\n")
+    namespace: dict = {}
+    exec(compile(source.read_text(), str(source), "exec"), namespace)
+    code = namespace["f"].__func__.__code__
+    monkeypatch.setenv("HARNESS_CACHE", str(tmp_path / "cache"))
+    lines = linecache.getlines(str(source))
+
+    old = types.SimpleNamespace(co_filename=code.co_filename, co_name=code.co_name,
+                                co_firstlineno=code.co_firstlineno)  # as 3.10's: no co_positions
+    expected = ["@staticmethod\n", "def f(x):\n", "    y = x\n", "\n", "    return y\n"]
+    assert targets.function_lines(code, lines) == expected  # from end positions (3.11+)
+    assert targets.function_lines(old, lines) == expected  # tokenized, then kept
+    assert len(list((tmp_path / "cache" / "blocks").iterdir())) == 1
+    monkeypatch.setattr(targets.inspect, "getblock", lambda lines: 1 / 0)  # not tokenized again
+    assert targets.function_lines(old, lines) == expected
+    source.write_text(source.read_text() + "# grown\n")  # another size: tokenized anew
+    with pytest.raises(ZeroDivisionError):
+        targets.function_lines(old, lines)

@@ -37,7 +37,6 @@ from __future__ import annotations
 import __future__
 import ast
 import hashlib
-import inspect
 import linecache
 import marshal
 import os
@@ -46,7 +45,7 @@ import threading
 import types
 from typing import Any, Dict, List, Optional, Tuple
 
-from ..targets import last_line
+from ..targets import function_lines
 from . import Events
 
 _FUTURE_FLAGS = 0
@@ -367,7 +366,7 @@ def _compile(fn: Any, root: types.CodeType, members: List[types.CodeType], calls
     first = root.co_firstlineno
     if not lines or first > len(lines):
         raise Unsupported(f"{_name(root)}: its source is not at hand")
-    snippet = _function_lines(root, lines)
+    snippet = function_lines(root, lines)
     qualname = fn.__qualname__
     parts = qualname.split(".")
     indented = bool(snippet) and snippet[0][:1] in (" ", "\t")
@@ -487,16 +486,6 @@ def _store(key: str, code: types.CodeType) -> None:
         os.replace(temporary, os.path.join(folder, key))
     except (OSError, ValueError):
         pass
-
-
-def _function_lines(code: types.CodeType, lines: List[str]) -> List[str]:
-    """The function's lines, from its first (decorator) line to its last: from the
-    instructions' end positions where code objects have them (3.11+), else as inspect finds
-    a block (tokenizing from the first line)."""
-    first = code.co_firstlineno
-    if not hasattr(code, "co_positions"):
-        return inspect.getblock(lines[first - 1:])
-    return lines[first - 1:last_line(code)]
 
 
 def _find(code: types.CodeType, name: str, line: int) -> Optional[types.CodeType]:
