@@ -9,7 +9,6 @@ releases. A name that does not resolve raises `LookupError` with a "did you mean
 """
 from __future__ import annotations
 
-import hashlib
 import importlib
 import inspect
 import linecache
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, List, Optional, Tuple
 
 from ..text import counted, did_you_mean
+from . import disk_cache
 
 LOCALS = "<locals>"
 
@@ -73,42 +73,26 @@ def function_lines(code: types.CodeType, lines: List[str]) -> List[str]:
 BLOCKS_VERSION = 1  # of the kept block lengths: a change to how they are found bumps it
 
 
-def _blocks_dir() -> str:
-    base = os.environ.get("HARNESS_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "harness")
-    return os.path.join(base, "blocks")
-
-
 def _block_key(code: types.CodeType) -> Optional[str]:
     try:
         stat = os.stat(code.co_filename)
     except (OSError, ValueError):
         return None
-    data = repr((BLOCKS_VERSION, sys.version, code.co_filename, stat.st_size, stat.st_mtime_ns,
-                 code.co_name, code.co_firstlineno))
-    return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+    return disk_cache.key_of((BLOCKS_VERSION, sys.version, code.co_filename, stat.st_size,
+                              stat.st_mtime_ns, code.co_name, code.co_firstlineno))
 
 
 def _kept_block_length(key: str) -> Optional[int]:
+    data = disk_cache.read("blocks", key)
     try:
-        with open(os.path.join(_blocks_dir(), key), encoding="ascii") as f:
-            count = int(f.read())
-    except (OSError, ValueError):
+        count = int(data) if data is not None else 0
+    except ValueError:
         return None
     return count if count > 0 else None
 
 
 def _keep_block_length(key: str, count: int) -> None:
-    """Best effort: a length that cannot be kept only costs the next run the tokenizing."""
-    folder = _blocks_dir()
-    try:
-        os.makedirs(folder, exist_ok=True)
-        temporary = os.path.join(folder, f".{key}.{os.getpid()}")
-        with open(temporary, "w", encoding="ascii") as f:
-            f.write(str(count))
-        os.replace(temporary, os.path.join(folder, key))
-    except (OSError, ValueError):
-        pass
+    disk_cache.write("blocks", key, str(count).encode("ascii"))
 
 
 def last_line(code: types.CodeType) -> int:

@@ -36,15 +36,14 @@ from __future__ import annotations
 
 import __future__
 import ast
-import hashlib
 import linecache
 import marshal
-import os
 import sys
 import threading
 import types
 from typing import Any, Dict, List, Optional, Tuple
 
+from .. import disk_cache
 from ..targets import function_lines
 from . import Events
 
@@ -452,40 +451,25 @@ def _rewritten(root: types.CodeType, text: str, flags: int, parts: List[str], in
 # Parsing and compiling a dozen torch functions costs 10 to 20 ms, a run's largest fixed cost:
 # the rewritten code (placeholders in place of the hooks) is kept on disk, as Python keeps
 # .pyc files, under a key made of everything it was made from.
-def _cache_dir() -> str:
-    base = os.environ.get("HARNESS_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "harness")
-    return os.path.join(base, "instrument")
-
-
 def _cache_key(root: types.CodeType, text: str, flags: int, decisions: List[tuple]) -> str:
     import importlib.util
 
-    data = repr((CACHE_VERSION, importlib.util.MAGIC_NUMBER, sys.version, sys.flags.optimize,
-                 root.co_filename, root.co_name, root.co_firstlineno, flags, decisions, text))
-    return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+    return disk_cache.key_of((CACHE_VERSION, importlib.util.MAGIC_NUMBER, sys.version,
+                              sys.flags.optimize, root.co_filename, root.co_name,
+                              root.co_firstlineno, flags, decisions, text))
 
 
 def _cached(key: str) -> Optional[types.CodeType]:
+    data = disk_cache.read("instrument", key)
     try:
-        with open(os.path.join(_cache_dir(), key), "rb") as f:
-            code = marshal.loads(f.read())
-    except (OSError, ValueError, EOFError, TypeError):
+        code = marshal.loads(data) if data is not None else None
+    except (ValueError, EOFError, TypeError):
         return None
     return code if isinstance(code, types.CodeType) else None
 
 
 def _store(key: str, code: types.CodeType) -> None:
-    """Best effort: a cache that cannot be written only costs the next run the compiling."""
-    folder = _cache_dir()
-    try:
-        os.makedirs(folder, exist_ok=True)
-        temporary = os.path.join(folder, f".{key}.{os.getpid()}")
-        with open(temporary, "wb") as f:
-            f.write(marshal.dumps(code))
-        os.replace(temporary, os.path.join(folder, key))
-    except (OSError, ValueError):
-        pass
+    disk_cache.write("instrument", key, marshal.dumps(code))
 
 
 def _find(code: types.CodeType, name: str, line: int) -> Optional[types.CodeType]:
