@@ -57,8 +57,7 @@ class SourceIndex:
     (53 ms on a ResNet on Python 3.11). A tree torch has dropped has no node left to encode;
     each entry checks, by a weak reference to its node, that an id is not a reused one."""
 
-    def __init__(self, encoder: Encoder):
-        self.encoder = encoder
+    def __init__(self) -> None:
         self.nodes: Dict[int, Tuple[Any, Tuple[str, int, str]]] = {}
         self._pending: List[Tuple[Any, Any, int, str]] = []
 
@@ -308,7 +307,7 @@ def _script_function(fn: Any, enc: Encoder, depth: int) -> dict:
 def install(enc: Encoder, torch: Any, add_probe: Any) -> SourceIndex:
     """Register the frontend's encoders on `enc`; `add_probe(function, probe)` watches the
     functions that tell where parsed code came from."""
-    index = SourceIndex(enc)
+    index = SourceIndex()
     for function, probe in PROBED.items():
         add_probe(function, probe(index))
     enc.register(ast.AST, _ast_node(index))

@@ -25,12 +25,7 @@ def _type_text(enc: Encoder, jit_type: Any) -> str:
     """A JIT type's text, read once per type object: a type never changes its name, and
     pybind hands back the same Python object for a type torch holds (`Tensor`, a module's
     class type), so the same types met at every `infer_type` stop are read once."""
-    key = ("jit type", id(jit_type))
-    text = enc.cache.get(key)
-    if text is None:
-        text = enc.cache[key] = jit_type_name(jit_type)
-        enc.keep(jit_type)
-    return text
+    return enc.once("jit type", jit_type, lambda: jit_type_name(jit_type))
 
 
 def _tensor(t: "torch.Tensor", enc: Encoder, depth: int) -> dict:
@@ -96,12 +91,8 @@ def _inferred_type(it: Any, enc: Encoder, depth: int) -> dict:
 
 
 def _jit_type(t: Any, enc: Encoder, depth: int) -> dict:
-    key = ("jit type value", id(t))
-    out = enc.cache.get(key)
-    if out is None:  # as _type_text: once per type object
-        out = enc.cache[key] = {"type": Tag.JIT_TYPE, "kind": t.kind(), "name": jit_type_name(t)}
-        enc.keep(t)
-    return out
+    return enc.once("jit type value", t,  # as _type_text: once per type object
+                    lambda: {"type": Tag.JIT_TYPE, "kind": t.kind(), "name": jit_type_name(t)})
 
 
 def _concrete_type(ct: Any, enc: Encoder, depth: int) -> dict:

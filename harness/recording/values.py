@@ -89,6 +89,16 @@ class Encoder:
     def register_predicate(self, predicate: Callable[[Any], bool], fn: EncodeFn) -> None:
         self._by_predicate.append((predicate, fn))
 
+    def once(self, kind: str, obj: Any, make: Callable[[], Any]) -> Any:
+        """`make()`, made once per object for the run: for values whose encoding cannot change
+        (an annotation, a JIT type). `obj` is kept alive, so its id stays its own."""
+        key = (kind, id(obj))
+        out = self.cache.get(key)
+        if out is None:
+            out = self.cache[key] = make()
+            self._keep.append(obj)
+        return out
+
     def keep(self, obj: Any) -> None:
         """Keep `obj` alive for the run: an id() that names it must not be reused."""
         self._keep.append(obj)
@@ -425,12 +435,8 @@ def annotation_text(a: Any) -> str:
 def _annotation(value: Any, enc: Encoder, depth: int) -> dict:
     """An annotation's text; typing objects are long-lived and costly to read, so each is
     read once (a module class's annotations are met for every module of that class)."""
-    key = ("annotation", id(value))
-    out = enc.cache.get(key)
-    if out is None:
-        out = enc.cache[key] = {"type": Tag.ANNOTATION, "text": annotation_text(value)}
-        enc.keep(value)
-    return out
+    return enc.once("annotation", value,
+                    lambda: {"type": Tag.ANNOTATION, "text": annotation_text(value)})
 
 
 def default_encoder(limits: Limits = Limits()) -> Encoder:
