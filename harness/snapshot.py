@@ -162,7 +162,10 @@ class SnapshotWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc is not None and not self.ended and self._fd is not None \
+        # A run that broke off before its header (a stop signal while it was setting up) has
+        # written nothing: an end record alone would make a file no reader takes for a
+        # snapshot, so it stays empty.
+        if exc is not None and not self.ended and self._fd is not None and self.lines \
                 and not isinstance(exc, SnapshotWriteError):
             self._end_incomplete(exc)
         self.close()

@@ -41,6 +41,16 @@ def test_a_run_that_breaks_off_still_ends_its_snapshot_saying_so(tmp_path):
     assert snapshot.read(path).outcome == "incomplete"
 
 
+def test_a_run_stopped_before_its_header_leaves_an_empty_file_not_a_headless_one(tmp_path):
+    """A stop signal while the run sets up (before the header): an end record alone would be
+    a file no reader takes for a snapshot."""
+    path = tmp_path / "s.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        with snapshot.SnapshotWriter(str(path)):
+            raise KeyboardInterrupt
+    assert path.read_bytes() == b""
+
+
 def test_a_folder_that_cannot_be_removed_whole_is_said(tmp_path, monkeypatch):
     env = tmp_path / "torch-9.9-py3.11"
     (env / "lib").mkdir(parents=True)
