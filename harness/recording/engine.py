@@ -89,6 +89,7 @@ class _Tally:
     hits: Dict[int, int] = field(default_factory=dict)  # breakpoint index -> stops
     present: Dict[str, Set[str]] = field(default_factory=dict)  # function -> names seen
     when_errors: Dict[str, str] = field(default_factory=dict)  # function -> first error
+    all_present: Set[int] = field(default_factory=set)  # breakpoints that had every name
 
 
 class _Watch:
@@ -114,12 +115,18 @@ class Engine:
     def __init__(self, breakpoints: List[WatchedBreakpoint], encoder: Encoder, sink: Sink,
                  observer: Optional[RunObserver] = None,
                  is_subject: Callable[[Any], bool] = lambda v: False,
-                 probes: Optional[Dict[types.CodeType, List[Probe]]] = None):
+                 probes: Optional[Dict[types.CodeType, List[Probe]]] = None,
+                 plain_stops: bool = False):
+        """`plain_stops`: the sink gets each stop as the plain dict written to the file, not as
+        a `records.Stop` (the usual run, where only the file sees them: a record object and
+        its `to_json()` saved at every stop). Only an observer that does not watch stops
+        allows it."""
         self.encoder, self.sink, self.is_subject = encoder, sink, is_subject
         self.observer = observer or RunObserver()
         # told of each stop only when it listens (a call saved at every stop otherwise)
         self._on_stop = None if type(self.observer).on_stop is RunObserver.on_stop \
             else self.observer.on_stop
+        self.plain_stops = plain_stops and self._on_stop is None
         self.breakpoints = sorted(breakpoints, key=lambda bp: bp.index)  # scenario order
         by_code: Dict[int, List[WatchedBreakpoint]] = {}
         codes: Dict[int, types.CodeType] = {}
@@ -359,7 +366,8 @@ class Engine:
             return False
 
     def _record(self, bp: WatchedBreakpoint, call: _Call, event: str, line: int,
-                f_locals: dict, extra: Optional[dict]) -> Stop:
+                f_locals: dict, extra: Optional[dict]) -> Any:
+        """The stop: a `records.Stop`, or its plain dict (`plain_stops`)."""
         names = list(f_locals) if bp.capture_all else bp.capture
         captured: Dict[str, Any] = {}
         absent: List[str] = []
@@ -372,10 +380,19 @@ class Engine:
         for name, value in (extra or {}).items():
             captured[name] = self._encode_extra(bp.index, name, value, names, f_locals)
         self._count(bp, captured, absent)
-        stop = Stop(kind="stop", index=self.stops, function=bp.spec.function,
-                    breakpoint=bp.index, event=event, line=line, call=call.number,
-                    parent=call.parent, depth=call.depth, subject=call.subject,
-                    locals=captured, absent=absent or None)
+        stop: Any
+        if self.plain_stops:  # as Stop.to_json() writes it
+            stop = {"kind": "stop", "index": self.stops, "function": bp.spec.function,
+                    "breakpoint": bp.index, "event": event, "line": line, "call": call.number,
+                    "parent": call.parent, "depth": call.depth, "subject": call.subject,
+                    "locals": captured}
+            if absent:
+                stop["absent"] = absent
+        else:
+            stop = Stop(kind="stop", index=self.stops, function=bp.spec.function,
+                        breakpoint=bp.index, event=event, line=line, call=call.number,
+                        parent=call.parent, depth=call.depth, subject=call.subject,
+                        locals=captured, absent=absent or None)
         self.stops += 1
         return stop
 
@@ -385,30 +402,32 @@ class Engine:
         very object a captured local holds, that part is a reference to the local: made here,
         by identity, and never for plain values (`True` returned is `True`, whichever local
         happens to equal it)."""
-        captured = [(n, f_locals[n]) for n in names if n in f_locals]
-
-        def ref(item: Any) -> Optional[dict]:
-            if _is_plain(item):
-                return None
-            for local_name, local in captured:
-                if local is item:
-                    return local_ref(local_name)
-            return None
-
-        whole = ref(value)
-        if whole is not None:
-            return whole
-        if type(value) in (tuple, list) and len(value) <= self.encoder.limits.items:
-            parts = [ref(item) for item in value]
-            if any(part is not None for part in parts):
-                return {"type": Tag.TUPLE if type(value) is tuple else Tag.LIST,
-                        "items": [part if part is not None else self.encoder.encode(item, 1)
-                                  for part, item in zip(parts, value)]}
+        named: Dict[int, str] = {}  # id of a captured local's object -> the first such local
+        for local_name in names:
+            if local_name in f_locals:
+                local = f_locals[local_name]
+                if not _is_plain(local):  # alive in the frame: its id is its own
+                    named.setdefault(id(local), local_name)
+        if named:
+            whole = named.get(id(value))  # an id matched is that very object, so not plain
+            if whole is not None:
+                return local_ref(whole)
+            if type(value) in (tuple, list) and len(value) <= self.encoder.limits.items:
+                parts = [named.get(id(item)) for item in value]
+                if any(part is not None for part in parts):
+                    return {"type": Tag.TUPLE if type(value) is tuple else Tag.LIST,
+                            "items": [local_ref(part) if part is not None
+                                      else self.encoder.encode(item, 1)
+                                      for part, item in zip(parts, value)]}
         return self.encoder.encode_local((bp_index, name), value, self.stops)
 
     def _count(self, bp: WatchedBreakpoint, captured: dict, absent: List[str]) -> None:
         tally = self._tally
         tally.hits[bp.index] = tally.hits.get(bp.index, 0) + 1
+        if not absent and not bp.capture_all:
+            if bp.index in tally.all_present:
+                return  # every name present, as at a stop counted before: nothing new
+            tally.all_present.add(bp.index)
         function = bp.spec.function
         tally.present.setdefault(function, set()).update(captured)
         counts = tally.absent.setdefault(function, {})

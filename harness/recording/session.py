@@ -155,7 +155,7 @@ def _record(torch: Any, scenario: Scenario, output: Optional[str], backend: str,
             run_probes.add(function, probe)
         engine = Engine(watched, encoder, emit, observer,
                         is_subject=lambda v: isinstance(v, torch.nn.Module),
-                        probes=run_probes.by_code)
+                        probes=run_probes.by_code, plain_stops=writes_all)
         try:
             tracer = observer.tracer(engine) or backends.create(backend, engine)
         except ValueError as exc:  # an explicit --backend instrument that cannot instrument

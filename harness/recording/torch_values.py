@@ -7,7 +7,7 @@ the calls recorded on it instead (`builder_log`).
 """
 from __future__ import annotations
 
-from typing import Any, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 import torch
 
@@ -53,31 +53,29 @@ def _tensor(t: "torch.Tensor", enc: Encoder, depth: int) -> dict:
 def _module(m: "torch.nn.Module", enc: Encoder, depth: int) -> dict:
     if isinstance(m, torch.jit.ScriptModule):
         return _script_module(m, enc, depth)
-    key = ("module", id(m))
-    out = enc.cache.get(key)
-    if out is not None:
-        return out
     path = enc.name_of(m)
     if path is None and enc.naming_open:  # no model path (made inside torch, or held
         path = enc.unnamed_label(type(m).__name__)  # outside the model's tree)
         enc.name_object(m, path)
-    out = {"type": Tag.NN_MODULE, "class": type_name(type(m)), "path": path}
+    out: Dict[str, Any] = {"type": Tag.NN_MODULE, "class": type_name(type(m)), "path": path}
     also = enc.aliases_of(m)
     if also:
         out["also"] = list(also)
     if path is not None:  # named for good: the same encoding every time it is met
-        enc.cache[key] = out
+        enc.final(m, out)
     return out
 
 
 def _script_module(m: Any, enc: Encoder, depth: int) -> dict:
+    """A scripted module's class and names, which torch fixes when it makes it: encoded once
+    (`create_script_module_impl` returns it, its parent's stops meet it again)."""
     out = {"type": Tag.SCRIPT_MODULE, "class": type_name(type(m)),
            "original_name": getattr(m, "original_name", None)}
     try:
         out["qualified_name"] = m._c._type().qualified_name()
     except Exception:
-        pass
-    return out
+        return out  # not made whole (a module being set up): read again next time
+    return enc.final(m, out)
 
 
 def _inferred_type(it: Any, enc: Encoder, depth: int) -> dict:
@@ -91,8 +89,8 @@ def _inferred_type(it: Any, enc: Encoder, depth: int) -> dict:
 
 
 def _jit_type(t: Any, enc: Encoder, depth: int) -> dict:
-    return enc.once("jit type value", t,  # as _type_text: once per type object
-                    lambda: {"type": Tag.JIT_TYPE, "kind": t.kind(), "name": jit_type_name(t)})
+    # as _type_text: once per type object
+    return enc.final(t, {"type": Tag.JIT_TYPE, "kind": t.kind(), "name": jit_type_name(t)})
 
 
 def _concrete_type(ct: Any, enc: Encoder, depth: int) -> dict:

@@ -69,6 +69,9 @@ class Encoder:
         self.growth = True  # write a captured container by what it gained (see encode_local)
         self.naming_open = False  # True once the model is named: unnamed modules get numbers
         self.cache: Dict[Any, Any] = {}  # encodings that cannot change (a named module's)
+        # id(obj) -> obj's whole encoding, which can no longer change (`final`): looked up
+        # before any other rule, since such objects (modules, types) are met at most stops
+        self._final: Dict[int, Any] = {}
         self._grown: Dict[Any, Tuple[Any, int, list]] = {}  # ((bp, local), id) -> last seen
         self._shared_types: Dict[type, Callable[[Any], dict]] = {}
         # id(value) -> (stop, local) where first written, and the reference written since
@@ -98,6 +101,14 @@ class Encoder:
             out = self.cache[key] = make()
             self._keep.append(obj)
         return out
+
+    def final(self, obj: Any, encoded: Any) -> Any:
+        """`encoded` is `obj`'s encoding for the rest of the run, wherever it is met (a named
+        module, a JIT type): the next `encode` of `obj` returns it at once. `obj` is kept
+        alive, so its id stays its own."""
+        self._final[id(obj)] = encoded
+        self._keep.append(obj)
+        return encoded
 
     def keep(self, obj: Any) -> None:
         """Keep `obj` alive for the run: an id() that names it must not be reused."""
@@ -155,6 +166,9 @@ class Encoder:
             return self.string(value)
         if value is None or kind is bool:
             return value
+        final = self._final.get(id(value))
+        if final is not None:
+            return final
         if not self.growth:
             return self.encode(value)
         if kind in self._shared_types:
@@ -202,6 +216,9 @@ class Encoder:
     def encode(self, value: Any, depth: int = 0) -> Any:
         if type(value) is str:  # as _encode does, a call sooner: containers hold many names
             return self.string(value)
+        final = self._final.get(id(value))
+        if final is not None and depth < self.limits.depth:  # deeper, it is cut (_encode)
+            return final
         try:
             return self._encode(value, depth)
         except Exception as exc:  # an encoder must never break a run: say what went wrong
@@ -435,8 +452,7 @@ def annotation_text(a: Any) -> str:
 def _annotation(value: Any, enc: Encoder, depth: int) -> dict:
     """An annotation's text; typing objects are long-lived and costly to read, so each is
     read once (a module class's annotations are met for every module of that class)."""
-    return enc.once("annotation", value,
-                    lambda: {"type": Tag.ANNOTATION, "text": annotation_text(value)})
+    return enc.final(value, {"type": Tag.ANNOTATION, "text": annotation_text(value)})
 
 
 def default_encoder(limits: Limits = Limits()) -> Encoder:

@@ -36,9 +36,10 @@ SPECS = [
 NO_LINES = [spec for spec in SPECS if spec.at.event != "line"]
 
 
-def drive(backend_name, previous_tracer=None, specs=SPECS):
+def drive(backend_name, previous_tracer=None, specs=SPECS, plain_stops=False):
     """Record the samples with one backend under `previous_tracer` (a trace function already
-    set, as coverage's would be); returns the stops and what was put back."""
+    set, as coverage's would be); returns the stops and what was put back. `plain_stops`: the
+    engine hands stops on as the dicts a usual run writes."""
     codes_before = _codes()
     watched = []
     for i, spec in enumerate(specs):
@@ -54,7 +55,7 @@ def drive(backend_name, previous_tracer=None, specs=SPECS):
 
     outer = sys.gettrace()
     sys.settrace(previous_tracer)
-    engine = Engine(watched, default_encoder(), records.append)
+    engine = Engine(watched, default_encoder(), records.append, plain_stops=plain_stops)
     backend = backends.create(backend_name, engine)
     backend.start()
     try:
@@ -67,7 +68,8 @@ def drive(backend_name, previous_tracer=None, specs=SPECS):
     if hasattr(sys, "monitoring"):
         tools_free = all(sys.monitoring.get_tool(t) is None for t in (0, 3, 4))
     return {"backend": backend.name, "result": list(result),
-            "stops": [r.to_json() for r in records if isinstance(r, Stop)],
+            "stops": [r.to_json() if isinstance(r, Stop) else r for r in records
+                      if isinstance(r, (Stop, dict))],
             "sources": sorted(r.function for r in records if isinstance(r, Source)),
             "restored": restored, "tools_free": tools_free,
             "codes_restored": _codes() == codes_before}

@@ -11,6 +11,7 @@ from helpers import SAMPLES, other_pythons_below_312, python_312_plus
 
 sys.path.insert(0, SAMPLES)
 import drive_backend  # noqa: E402
+from harness.recording import backends  # noqa: E402
 import sample_targets  # noqa: E402
 
 DRIVER = os.path.join(SAMPLES, "drive_backend.py")
@@ -74,6 +75,37 @@ def test_settrace_backend_records_the_sample_stops(settrace_run):
 
 def test_settrace_backend_restores_the_previous_trace_function(settrace_run):
     assert settrace_run["restored"] is True
+
+
+def test_a_usual_run_s_plain_stops_are_the_records_to_json_key_for_key(settrace_run):
+    """A usual run (no observer, no live printer) hands its stops on as plain dicts, not
+    `Stop` records: they are what `Stop.to_json()` gives, keys in the same order."""
+    plain = drive_backend.drive("settrace", plain_stops=True)
+    assert [json.dumps(s) for s in plain["stops"]] == \
+        [json.dumps(s) for s in settrace_run["stops"]]
+    assert any("absent" in s for s in plain["stops"])  # the optional field, both ways
+
+
+def test_a_local_absent_at_the_first_stops_and_present_later_is_not_never_present():
+    from harness.recording.engine import Engine, WatchedBreakpoint
+    from harness.recording.targets import resolve
+    from harness.recording.values import default_encoder
+    from harness.scenario import At, Breakpoint
+
+    specs = [Breakpoint("sample_targets.sometimes", At("return"), ("late",)),
+             Breakpoint("sample_targets.sometimes", At("return"), ("late", "never"))]
+    engine = Engine([WatchedBreakpoint(i, spec, resolve(spec.function))
+                     for i, spec in enumerate(specs)], default_encoder(),
+                    lambda record: None, plain_stops=True)
+    backend = backends.create("settrace", engine)
+    backend.start()
+    try:
+        for flag in (False, True, True, False):
+            sample_targets.sometimes(flag)
+    finally:
+        backend.stop()
+    assert engine.summary()["never_present"] == {"sample_targets.sometimes": ["never"]}
+    assert [hits for _, hits in engine.breakpoint_hits()] == [4, 4]
 
 
 def test_settrace_chains_to_a_trace_function_already_set():

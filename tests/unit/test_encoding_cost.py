@@ -6,7 +6,7 @@ import json
 import pytest
 
 from harness import snapshot
-from harness.recording.values import default_encoder
+from harness.recording.values import default_encoder, type_name
 
 
 @pytest.fixture
@@ -168,3 +168,22 @@ def test_a_run_freezes_what_existed_before_it_and_leaves_a_caller_s_own_freeze_a
         assert gc.get_freeze_count() == frozen  # the caller's own freeze is left as it was
     finally:
         gc.unfreeze()
+
+
+def test_what_can_no_longer_change_is_encoded_once_and_still_cut_where_too_deep(torch,
+                                                                               torch_encoder):
+    """A scripted module, a named module, a JIT type: their encodings are kept and handed out
+    again as they are, but never where the value sits deeper than the depth limit."""
+    from harness.recording.torch_values import name_model
+
+    enc = torch_encoder
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2))
+    name_model(enc, model)
+    scripted = torch.jit.script(torch.nn.Linear(2, 2))
+    jit_type = torch._C.TensorType.get()
+    for value in (scripted, model[0], jit_type):
+        first = enc.encode(value)
+        assert enc.encode(value) is first and enc.encode_local((0, "x"), value, 0) is first
+        deep = enc.encode(value, enc.limits.depth)
+        assert deep == {"type": type_name(type(value)), "truncated": "depth"}
+    assert enc.encode(scripted)["qualified_name"].endswith("Linear")
