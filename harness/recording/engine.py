@@ -277,12 +277,14 @@ class Engine:
             self._write_source(watch)
         stack = self.stack
         parent = stack[-1] if stack else None
-        call = _Call(self.calls, watch, frame, self._subject(frame, parent),
+        # read once for the subject and the stop (each read copies every local into it)
+        f_locals = frame.f_locals if watch.enter else None
+        call = _Call(self.calls, watch, frame, self._subject(frame, parent, f_locals),
                      parent.number if parent else None, len(stack))
         self.calls += 1
         stack.append(call)
         if watch.enter:
-            self._stop(call, watch.enter, "enter", frame, None, None)
+            self._stop(call, watch.enter, "enter", frame, None, None, f_locals)
 
     # -- internals --------------------------------------------------------------------------
     def _current(self, frame: Any) -> Optional[_Call]:
@@ -305,10 +307,12 @@ class Engine:
                 return call
         return None
 
-    def _subject(self, frame: Any, parent: Optional[_Call]) -> Optional[str]:
+    def _subject(self, frame: Any, parent: Optional[_Call],
+                 f_locals: Optional[dict] = None) -> Optional[str]:
         """The module this call works on: its own argument, else the enclosing target call's,
-        else (no enclosing target listed, e.g. infer_type alone) the nearest caller's."""
-        found, subject = self._subject_argument(frame)
+        else (no enclosing target listed, e.g. infer_type alone) the nearest caller's.
+        `f_locals`: the frame's, when already read."""
+        found, subject = self._subject_argument(frame, f_locals)
         if found:
             return subject
         if parent is not None:
@@ -323,7 +327,7 @@ class Engine:
             caller = caller.f_back
         return None
 
-    def _subject_argument(self, frame: Any):
+    def _subject_argument(self, frame: Any, f_locals: Optional[dict] = None):
         code = frame.f_code
         names = self._subject_names.get(id(code))
         if names is None:
@@ -332,7 +336,8 @@ class Engine:
             self._subject_names[id(code)] = names
             self.encoder.keep(code)  # its id keys the table: alive for the run
         if names:  # reading f_locals builds a dict: only where there is something to find
-            f_locals = frame.f_locals
+            if f_locals is None:
+                f_locals = frame.f_locals
             for name in names:
                 value = f_locals.get(name)
                 if self.is_subject(value):
@@ -340,10 +345,12 @@ class Engine:
         return False, None
 
     def _stop(self, call: _Call, bps: List[WatchedBreakpoint], event: str, frame: Any,
-              extra: Optional[dict], line: Optional[int]) -> None:
+              extra: Optional[dict], line: Optional[int],
+              f_locals: Optional[dict] = None) -> None:
         """`bps`: the call's breakpoints for this event; `line`: the line to record, when
-        not the frame's own."""
-        f_locals = frame.f_locals
+        not the frame's own; `f_locals`: the frame's, when already read."""
+        if f_locals is None:
+            f_locals = frame.f_locals
         for bp in bps:
             if bp.when is not None and not self._when(bp, bp.when, frame, f_locals):
                 continue

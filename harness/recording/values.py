@@ -72,7 +72,8 @@ class Encoder:
         # id(obj) -> obj's whole encoding, which can no longer change (`final`): looked up
         # before any other rule, since such objects (modules, types) are met at most stops
         self._final: Dict[int, Any] = {}
-        self._grown: Dict[Any, Tuple[Any, int, list]] = {}  # ((bp, local), id) -> last seen
+        # ((bp, local), id) -> (the object, stop, its items or keys, its values) last seen
+        self._grown: Dict[Any, Tuple[Any, int, list, list]] = {}
         self._shared_types: Dict[type, Callable[[Any], dict]] = {}
         # id(value) -> (stop, local) where first written, and the reference written since
         self._shared: Dict[int, Tuple[int, str, Optional[dict]]] = {}
@@ -188,29 +189,29 @@ class Encoder:
             return self.encode(value)
         if kind not in (dict, list):
             return self.encode(value)
-        items = list(value.items()) if kind is dict else list(value)
+        keys = list(value)  # a list's items, a dict's keys
+        values = list(value.values()) if kind is dict else keys
         history = (key, id(value))  # each object its own history: lists of several classes
         seen = self._grown.get(history)
-        self._grown[history] = (value, stop, items)
-        if seen is None or seen[0] is not value or len(items) < len(seen[2]):
+        self._grown[history] = (value, stop, keys, values)
+        if seen is None or seen[0] is not value or len(keys) < len(seen[2]):
             return self.encode(value)
-        before = seen[2]
-        if kind is dict:
-            same = all(a[0] is b[0] and a[1] is b[1] for a, b in zip(before, items))
-        else:
-            same = all(map(operator.is_, before, items))
-        if not same:  # changed in place, not only grown: written whole
-            return self.encode(value)
+        count = len(seen[2])
+        # the items it had, each the very same object still (identity, compared in C: a
+        # `memo` is compared item by item at every stop)
+        if not (all(map(operator.is_, seen[2], keys))
+                and (values is keys or all(map(operator.is_, seen[3], values)))):
+            return self.encode(value)  # changed in place, not only grown: written whole
         try:
             new = value.__class__()
             if kind is dict:
-                new.update(items[len(before):])
+                new.update(zip(keys[count:], values[count:]))
             else:
-                new.extend(items[len(before):])
+                new.extend(keys[count:])
             out = dict(self._encode(new, 0))  # its own: an encoding may be a cached one
         except Exception as exc:
             return {"type": type_name(kind), "error": f"{type(exc).__name__}: {exc}"}
-        out["since"] = {"stop": seen[1], "count": len(before)}
+        out["since"] = {"stop": seen[1], "count": count}
         return out
 
     def encode(self, value: Any, depth: int = 0) -> Any:
@@ -310,8 +311,11 @@ def sort_key(encoded: Any) -> str:
 def _sorts_as_itself(text: Any) -> bool:
     """Whether a string sorts among such strings as its JSON text does: printable ASCII with
     no character that JSON escapes or that sorts below the closing quote."""
-    return type(text) is str and text.isascii() and text.isprintable() \
-        and not any(c in text for c in ' !"\\')
+    if type(text) is not str or not text.isascii():
+        return False
+    if text.isidentifier():  # nearly every name: none of the characters below
+        return True
+    return text.isprintable() and not any(c in text for c in ' !"\\')
 
 
 def sorted_encodings(encoded: List[Any]) -> List[Any]:
