@@ -100,8 +100,10 @@ def calls_of(builder: Any) -> Optional[List[Call]]:
 
 
 def summarise(calls: List[Call], enc: Any, depth: int,
-              concrete_type_ref: Callable[[Any], str]) -> dict:
-    """What has been added to a builder so far, grouped the way torch's ConcreteModuleType is."""
+              concrete_type_ref: Callable[[Any], str],
+              type_text: Callable[[Any], str] = str) -> dict:
+    """What has been added to a builder so far, grouped the way torch's ConcreteModuleType is.
+    `type_text`: a JIT type's text (`str`, or one that reads each type once)."""
     out: dict = {"type": Tag.BUILDER, "py_class": None, "kind": None,
                  "attributes": {}, "modules": {}, "constants": {}, "failed_attributes": {},
                  "functions": {}, "builtin_functions": {}, "ignored_attributes": [],
@@ -114,17 +116,17 @@ def summarise(calls: List[Call], enc: Any, depth: int,
         elif name.startswith("set_"):
             out["kind"] = name[len("set_"):]
         else:
-            _add(out, name, args, enc, depth, concrete_type_ref)
+            _add(out, name, args, enc, depth, concrete_type_ref, type_text)
     # Drop what stayed empty, so a stop shows what was added and nothing else.
     return {k: v for k, v in out.items() if v not in ({}, [], 0, False, None) or k == "type"}
 
 
 def _add(out: dict, name: str, args: tuple, enc: Any, depth: int,
-         concrete_type_ref: Callable[[Any], str]) -> None:
+         concrete_type_ref: Callable[[Any], str], type_text: Callable[[Any], str]) -> None:
     """One `add_*` call, where ConcreteModuleType keeps what it adds."""
     if name == "add_attribute":
         attr, jit_type, is_param, is_buffer = args
-        out["attributes"][attr] = {"jit_type": str(jit_type), "is_param": bool(is_param),
+        out["attributes"][attr] = {"jit_type": type_text(jit_type), "is_param": bool(is_param),
                                    "is_buffer": bool(is_buffer)}
     elif name == "add_module":
         out["modules"][args[0]] = concrete_type_ref(args[1])

@@ -130,7 +130,8 @@ def _builder(b: Any, enc: Encoder, depth: int) -> dict:
     calls = builder_log.calls_of(b)
     if calls is None:  # made outside a recorded run: nothing can be read from it
         return {"type": Tag.BUILDER, "recorded": False}
-    return enc.bounded(builder_log.summarise(calls, enc, depth, _concrete_type_ref),
+    return enc.bounded(builder_log.summarise(calls, enc, depth, _concrete_type_ref,
+                                             lambda t: _type_text(enc, t)),
                        ("attributes", "modules", "constants", "failed_attributes", "functions",
                         "builtin_functions", "overloads"))
 
