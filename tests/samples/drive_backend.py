@@ -29,6 +29,7 @@ SPECS = [
     Breakpoint("sample_targets.Box.grow", At("return"), ("by", "missing")),
     Breakpoint("sample_targets.fails", At("return"), ("n", "marker")),
     Breakpoint("sample_targets.catches", At("return"), ()),
+    Breakpoint("sample_targets.spread", At("return"), ("n",)),
 ]
 
 
@@ -79,7 +80,7 @@ def _codes():
     """The code object of every sample function: the instrument backend must put them back."""
     return [f.__code__ for f in (sample_targets.outer, sample_targets.Box.grow,
                                  sample_targets.fails, sample_targets.catches,
-                                 sample_targets.driver)]
+                                 sample_targets.spread, sample_targets.driver)]
 
 
 if __name__ == "__main__":

@@ -34,9 +34,17 @@ def catches():
     return "recovered"
 
 
+def spread(n):
+    box = Box(n)
+    return box.grow(  # a return over several lines: a stop at it is on this line
+        n,
+    )
+
+
 def driver():
     box = Box(1)
     box.grow(2)
+    spread(2)
     result = outer(3)
     caught = catches()
     try:

@@ -66,6 +66,10 @@ def check_sample_stops(run):
     assert "return" not in fails[0]["locals"]
     # an exception caught inside a watched function is not its exit
     assert stops["catches"][0]["locals"] == {"return": "recovered"}
+    # a return written over several lines stops on the line of its `return`
+    spread = stops["spread"][0]
+    assert spread["locals"] == {"n": 2, "return": 4}
+    assert spread["line"] == sample_targets.spread.__code__.co_firstlineno + 2
     assert run["sources"] == sorted({s["function"] for s in run["stops"]})
 
 

@@ -57,7 +57,7 @@ _SIMPLE = (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Pass, ast.Del
            ast.Import, ast.ImportFrom)
 
 
-CACHE_VERSION = 1  # of the rewriting: a change to it must not meet code cached before it
+CACHE_VERSION = 2  # of the rewriting: a change to it must not meet code cached before it
 
 
 class Unsupported(Exception):
@@ -220,10 +220,19 @@ class _Rewriter:
         self.calls = calls  # enter and return reported too, not only exceptions leaving
 
     def _hook(self, method: str, at: ast.AST, args: List[ast.expr]) -> ast.Call:
-        """`PLACEHOLDER.method(*args)`, at `at`'s position (the arguments keep theirs)."""
-        target = ast.copy_location(ast.Constant(self.placeholder), at)
-        func = ast.copy_location(ast.Attribute(value=target, attr=method, ctx=ast.Load()), at)
-        return ast.copy_location(ast.Call(func=func, args=args, keywords=[]), at)
+        """`PLACEHOLDER.method(*args)`, at `at`'s first line (the arguments keep theirs). It
+        ends there too: a method call's instruction takes the line where its attribute ends,
+        which for `return f(\n...)` would be the return's last line, not the one a tracer
+        reports at the return."""
+        line, col = at.lineno, at.col_offset  # type: ignore[attr-defined]
+
+        def placed(node):
+            node.lineno, node.col_offset, node.end_lineno, node.end_col_offset = \
+                line, col, line, col
+            return node
+        target = placed(ast.Constant(self.placeholder))
+        func = placed(ast.Attribute(value=target, attr=method, ctx=ast.Load()))
+        return placed(ast.Call(func=func, args=args, keywords=[]))
 
     def rewrite(self, fn: ast.FunctionDef, fall_through_line: Optional[int]) -> None:
         body = list(fn.body)
