@@ -275,6 +275,21 @@ def test_auto_leaves_line_breakpoints_to_settrace_and_instrument_says_why():
         backends.create("instrument", engine)
 
 
+def test_instrument_leaves_a_return_inside_with_to_settrace():
+    """settrace reports such a return after the `with` exit ran, on the `with` line; the hook
+    would report it before, on the return's: auto records it with settrace."""
+    from harness.recording import backends
+    from harness.recording.engine import Engine, WatchedBreakpoint
+    from harness.recording.targets import resolve
+    from harness.scenario import At, Breakpoint
+
+    spec = Breakpoint("sample_targets.opened", At("return"), ())
+    engine = Engine([WatchedBreakpoint(0, spec, resolve(spec.function))], None, lambda r: None)
+    with pytest.raises(ValueError, match="a return inside"):
+        backends.create("instrument", engine)
+    assert backends.create("auto", engine).name in ("settrace", "monitoring")
+
+
 def test_instrumented_code_is_kept_between_runs_and_gives_the_same_stops(tmp_path, monkeypatch):
     monkeypatch.setenv("HARNESS_CACHE", str(tmp_path))
     first = drive_backend.drive("instrument", specs=drive_backend.NO_LINES)

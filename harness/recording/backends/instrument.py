@@ -57,7 +57,7 @@ _SIMPLE = (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Pass, ast.Del
            ast.Import, ast.ImportFrom)
 
 
-CACHE_VERSION = 2  # of the rewriting: a change to it must not meet code cached before it
+CACHE_VERSION = 3  # of the rewriting: a change to it must not meet code cached before it
 
 
 class Unsupported(Exception):
@@ -200,6 +200,8 @@ def _returns_in_cleanup(fn: ast.AST) -> bool:
             if isinstance(node, ast.Return) and inside:
                 return True
             here = inside
+            if isinstance(node, (ast.With, ast.AsyncWith)):
+                here = True
             if isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
                 if node.finalbody:
                     here = True
@@ -438,7 +440,7 @@ def _rewritten(root: types.CodeType, text: str, flags: int, parts: List[str], in
         fall_line = _fall_through_line(node)
         if lines_matter:
             if _returns_in_cleanup(node):
-                raise Unsupported(f"{_name(code)}: a return inside `finally` or "
+                raise Unsupported(f"{_name(code)}: a return inside `with`, `finally` or "
                                   "`except ... as` (settrace's line and locals there differ)")
             if fall_line is None:
                 raise Unsupported(f"{_name(code)}: its end after a compound statement (the "
