@@ -29,6 +29,8 @@ SPECS = [
     Breakpoint("sample_targets.Box.grow", At("return"), ("by", "missing")),
     Breakpoint("sample_targets.fails", At("return"), ("n", "marker")),
     Breakpoint("sample_targets.catches", At("return"), ()),
+    *[Breakpoint(f"sample_targets.{name}", At("return"), ("n",))
+      for name in ("passes_through", "passes_two", "cleans_up", "nested_tries", "raises_again")],
     Breakpoint("sample_targets.spread", At("return"), ("n",)),
 ]
 

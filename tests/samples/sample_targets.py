@@ -46,16 +46,74 @@ def opened(path):
         return f.readline()  # settrace reports the `with` line here, after the exit
 
 
+# An exception leaving through try statements: a tracer sees it leave from the last `except`
+# clause that did not match, or from the end of a `finally` body, not from where it was raised.
+def passes_through(n):
+    try:
+        fails(n)
+    except KeyError as err:  # does not match: the exception leaves from this line
+        print(err)
+    return n
+
+
+def passes_two(n):
+    try:
+        fails(n)
+    except KeyError:
+        pass
+    except TypeError:  # ... from the last one tried
+        pass
+    return n
+
+
+def cleans_up(n):
+    try:
+        fails(n)
+    finally:
+        done = True  # noqa: F841 - the exception leaves from the finally body's last line
+    return n
+
+
+def nested_tries(n):
+    try:
+        try:
+            fails(n)
+        except KeyError:
+            pass
+        finally:
+            inner = 1  # noqa: F841
+    except TypeError:  # the outer try's clause is the last the exception passes
+        pass
+    return n
+
+
+def raises_again(n):
+    try:
+        fails(n)
+    except ValueError as err:
+        raise err  # a new traceback entry: the exception leaves from here
+    return n
+
+
+def reraises(n):
+    try:
+        fails(n)
+    except ValueError:
+        raise  # no new traceback entry: which clause took it only shows at run time
+    return n
+
+
 def driver():
     box = Box(1)
     box.grow(2)
     spread(2)
     result = outer(3)
     caught = catches()
-    try:
-        fails(7)
-    except ValueError:
-        pass
+    for leaves in (fails, passes_through, passes_two, cleans_up, nested_tries, raises_again):
+        try:
+            leaves(7)
+        except ValueError:
+            pass
     return result, box.value, caught
 
 

@@ -41,6 +41,14 @@ def by_function(run):
     return out
 
 
+def line_of(function, text):
+    """The line of `function` in sample_targets.py that holds `text`."""
+    import inspect
+
+    lines, first = inspect.getsourcelines(getattr(sample_targets, function))
+    return first + next(i for i, line in enumerate(lines) if text in line)
+
+
 def check_sample_stops(run):
     assert run["result"] == [9, 3, "recovered"]  # tracing did not change what the code did
     stops = by_function(run)
@@ -60,7 +68,7 @@ def check_sample_stops(run):
     assert grow["locals"] == {"by": 2, "return": 3} and grow["absent"] == ["missing"]
     # a function left by an exception stops at `return` with what it raised
     fails = stops["fails"]
-    assert len(fails) == 2
+    assert len(fails) == 7
     assert fails[0]["locals"]["raise"] == {"type": "ValueError", "message": "bad n=1"}
     assert fails[1]["locals"]["marker"] == "about to fail"
     assert "return" not in fails[0]["locals"]
@@ -71,6 +79,16 @@ def check_sample_stops(run):
     assert spread["locals"] == {"n": 2, "return": 4}
     assert spread["line"] == sample_targets.spread.__code__.co_firstlineno + 2
     assert run["sources"] == sorted({s["function"] for s in run["stops"]})
+    # an exception leaving through try statements: from the last clause it passed, or the
+    # finally body's end; from a `raise err` of it, that line
+    for name, leaves_from in [("passes_through", "except KeyError as err:"),
+                              ("passes_two", "except TypeError:  # ..."),
+                              ("cleans_up", "done = True"),
+                              ("nested_tries", "except TypeError:  # the outer"),
+                              ("raises_again", "raise err")]:
+        (stop,) = stops[name]
+        assert stop["locals"]["raise"]["type"] == "ValueError"
+        assert stop["line"] == line_of(name, leaves_from), name
 
 
 def test_settrace_backend_records_the_sample_stops(settrace_run):
@@ -288,6 +306,25 @@ def test_instrument_leaves_a_return_inside_with_to_settrace():
     with pytest.raises(ValueError, match="a return inside"):
         backends.create("instrument", engine)
     assert backends.create("auto", engine).name in ("settrace", "monitoring")
+
+
+def test_instrument_leaves_a_bare_reraise_to_settrace_when_its_line_matters():
+    """After `except ValueError: raise`, settrace sees the exception leave from the `raise`
+    line, and nothing in the traceback says a clause took it: auto records it with settrace.
+    Only a stop at the return needs that line: an enter breakpoint is instrumented."""
+    from harness.recording.engine import Engine, WatchedBreakpoint
+    from harness.recording.targets import resolve
+    from harness.scenario import At, Breakpoint
+
+    def engine_for(at):
+        spec = Breakpoint("sample_targets.reraises", At(at), ())
+        return Engine([WatchedBreakpoint(0, spec, resolve(spec.function))], None,
+                      lambda r: None)
+
+    with pytest.raises(ValueError, match="a bare `raise` in an `except` clause"):
+        backends.create("instrument", engine_for("return"))
+    assert backends.create("auto", engine_for("return")).name in ("settrace", "monitoring")
+    assert backends.create("instrument", engine_for("enter")).name == "instrument"
 
 
 def test_instrumented_code_is_kept_between_runs_and_gives_the_same_stops(tmp_path, monkeypatch):

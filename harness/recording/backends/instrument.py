@@ -57,7 +57,7 @@ _SIMPLE = (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Pass, ast.Del
            ast.Import, ast.ImportFrom)
 
 
-CACHE_VERSION = 3  # of the rewriting: a change to it must not meet code cached before it
+CACHE_VERSION = 4  # of the rewriting: a change to it must not meet code cached before it
 
 
 class Unsupported(Exception):
@@ -104,7 +104,9 @@ class _Hook:
                 state.busy = False
         return value
 
-    def unwind(self) -> None:
+    def unwind(self, tries: tuple = ()) -> None:
+        """`tries`: the function's try statements (`_exit_table`), for the line it is left
+        from."""
         state = self.state
         if state.active and not state.busy and threading.get_ident() == state.thread:
             state.busy = True
@@ -112,19 +114,37 @@ class _Hook:
                 frame = sys._getframe(1)
                 exc = sys.exc_info()[1]
                 if exc is not None:
-                    self.events.on_unwind(self.code, frame, exc, _raised_at(exc, frame))
+                    self.events.on_unwind(self.code, frame, exc,
+                                          _left_from(_raised_at(exc, frame), tries))
             finally:
                 state.busy = False
 
 
 def _raised_at(exc: BaseException, frame: Any) -> Optional[int]:
-    """The line the exception left `frame` from, as a tracer sees it at the frame's exit."""
+    """The line the exception last passed through `frame` at: the frame's newest entry in its
+    traceback (a `raise e` of the same exception adds one; entries are added in front)."""
     tb = exc.__traceback__
-    line = None
     while tb is not None:
         if tb.tb_frame is frame:
-            line = tb.tb_lineno
+            return tb.tb_lineno
         tb = tb.tb_next
+    return None
+
+
+def _left_from(line: Optional[int], tries: tuple) -> Optional[int]:
+    """The line a tracer sees an exception leave the frame from, when it was raised at `line`.
+    On its way out it passes through the try statements around that line, innermost first
+    (`tries` is in that order): `except` clauses that did not match leave the frame on the
+    last one's line, and a `finally` body, run on the way, on its last statement's (measured
+    on 3.10-3.12: settrace's line at the frame's exit, and sys.monitoring's at PY_UNWIND)."""
+    if line is None:
+        return None
+    for body_first, body_last, handlers_last, last_handler, final_line in tries:
+        if body_first <= line <= handlers_last:  # raised in its body, handlers or else
+            if line <= body_last and last_handler:  # no handler took it (none re-raises)
+                line = last_handler
+            if final_line:
+                line = final_line
     return line
 
 
@@ -214,6 +234,44 @@ def _returns_in_cleanup(fn: ast.AST) -> bool:
     return walk(list(ast.iter_child_nodes(fn)), False)
 
 
+def _exit_table(fn: ast.AST) -> tuple:
+    """The function's own try statements, innermost first, as `_left_from` reads them: (first
+    and last line of the body, last line of the handlers and `else`, the last `except`
+    clause's line or 0, the `finally` body's last statement's line or 0)."""
+    rows = []
+    for node in _own_nodes(fn):
+        if not isinstance(node, ast.Try):
+            continue
+        parts: List[Any] = [*node.body, *node.handlers, *node.orelse]
+        ends = [n.end_lineno or n.lineno for n in parts]
+        rows.append((node.body[0].lineno, node.body[-1].end_lineno or node.body[-1].lineno,
+                     max(ends),
+                     node.handlers[-1].lineno if node.handlers else 0,
+                     node.finalbody[-1].lineno if node.finalbody else 0))
+    # innermost first: a try inside another's body starts later (or on the same line, then
+    # it ends sooner)
+    return tuple(sorted(rows, key=lambda r: (-r[0], r[2])))
+
+
+def _unknown_exit_line(fn: ast.AST) -> Optional[str]:
+    """Why the line an exception leaves this function from cannot be told from its syntax
+    tree and the traceback (else None): a bare `raise` in a handler re-raises from the line
+    the handler took it at, with nothing in the traceback to say a handler took it; a
+    `finally` body ending in a compound statement leaves from wherever that path ended."""
+    for node in _own_nodes(fn):
+        if type(node).__name__ == "TryStar":
+            return "an `except*` clause"
+        if not isinstance(node, ast.Try):
+            continue
+        for handler in node.handlers:
+            if any(isinstance(n, ast.Raise) and n.exc is None
+                   for n in [handler, *_own_nodes(handler)]):
+                return "a bare `raise` in an `except` clause"
+        if node.finalbody and not isinstance(node.finalbody[-1], _SIMPLE):
+            return "a `finally` body that ends in a compound statement"
+    return None
+
+
 class _Rewriter:
     """Adds the hook calls to one function's syntax tree."""
 
@@ -256,9 +314,11 @@ class _Rewriter:
                 end.value = self._hook("leave", end, [ast.copy_location(ast.Constant(None),
                                                                         end)])
                 body.append(end)
+        table: Any = _exit_table(fn)  # a tuple of int tuples: a constant compile() takes
+        tries = ast.copy_location(ast.Constant(table), anchor)
         handler = ast.ExceptHandler(
             type=ast.copy_location(ast.Name("BaseException", ast.Load()), anchor), name=None,
-            body=[ast.copy_location(ast.Expr(self._hook("unwind", anchor, [])), anchor),
+            body=[ast.copy_location(ast.Expr(self._hook("unwind", anchor, [tries])), anchor),
                   ast.copy_location(ast.Raise(exc=None, cause=None), anchor)])
         ast.copy_location(handler, anchor)
         guarded: ast.stmt = ast.copy_location(
@@ -442,6 +502,10 @@ def _rewritten(root: types.CodeType, text: str, flags: int, parts: List[str], in
             if _returns_in_cleanup(node):
                 raise Unsupported(f"{_name(code)}: a return inside `with`, `finally` or "
                                   "`except ... as` (settrace's line and locals there differ)")
+            unknown = _unknown_exit_line(node)
+            if unknown:
+                raise Unsupported(f"{_name(code)}: {unknown} (the line settrace reports for "
+                                  "an exception leaving is not known before it runs)")
             if fall_line is None:
                 raise Unsupported(f"{_name(code)}: its end after a compound statement (the "
                                   "line settrace reports there is not known before it runs)")
