@@ -80,20 +80,20 @@ def create(name: str, events: Events) -> Tracer:
     tracer's `name` says which); asked for by name, instrument raises ValueError saying why."""
     chosen = choose(name)
     if chosen == "monitoring":
-        from .monitoring import MonitoringBackend
-
-        return MonitoringBackend(events)
+        return monitoring.MonitoringBackend(events)
     if chosen == "instrument":
-        from .instrument import InstrumentBackend, Unsupported
-
         try:
-            return InstrumentBackend(events)
+            return instrument.InstrumentBackend(events)
         except Exception as exc:  # Unsupported, or a fault in looking: settrace does it all
             if name != "auto":
-                reason = str(exc) if isinstance(exc, Unsupported) else \
+                reason = str(exc) if isinstance(exc, instrument.Unsupported) else \
                     f"{type(exc).__name__}: {exc}"
                 raise ValueError(f"the instrument backend cannot record this run: {reason}; "
                                  "use --backend settrace") from None
-    from .settrace import SettraceBackend
+    return settrace.SettraceBackend(events)
 
-    return SettraceBackend(events)
+
+# Imported with the package, not at a run's first `create`: importing a module is the
+# process's start-up work, not a run's (where no .pyc can be written, as under
+# PYTHONDONTWRITEBYTECODE, compiling the instrument backend cost 5 ms of the first run).
+from . import instrument, monitoring, settrace  # noqa: E402

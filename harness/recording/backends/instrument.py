@@ -36,8 +36,10 @@ from __future__ import annotations
 
 import __future__
 import ast
+import importlib.util
 import linecache
 import marshal
+import os
 import sys
 import threading
 import types
@@ -57,7 +59,8 @@ _SIMPLE = (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Pass, ast.Del
            ast.Import, ast.ImportFrom)
 
 
-CACHE_VERSION = 4  # of the rewriting: a change to it must not meet code cached before it
+_MAGIC = importlib.util.MAGIC_NUMBER  # of this Python's bytecode
+CACHE_VERSION = 5  # of the rewriting: a change to it must not meet code cached before it
 
 
 class Unsupported(Exception):
@@ -156,6 +159,23 @@ def _modules_by_file() -> Dict[str, types.ModuleType]:
         if isinstance(file, str):
             found.setdefault(file, module)
     return found
+
+
+def _module_of_file(file: str, every: List[Dict[str, types.ModuleType]]) -> Optional[Any]:
+    """The module imported from `file`. Its name is looked for first among the dotted
+    endings of the path (`torch/jit/_recursive.py`: `_recursive`, `jit._recursive`,
+    `torch.jit._recursive`): a few lookups, where reading every module's `__file__` (torch
+    imports 1,500) cost a millisecond of every run. `every` holds that full table once made."""
+    parts = file[:-3].replace("\\", "/").split("/") if file.endswith(".py") else []
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    for start in range(len(parts) - 1, max(len(parts) - 8, 0) - 1, -1):
+        module = sys.modules.get(".".join(parts[start:]))
+        if module is not None and getattr(module, "__file__", None) == file:
+            return module
+    if not every:
+        every.append(_modules_by_file())
+    return every[0].get(file)
 
 
 def _qualname(code: types.CodeType) -> str:
@@ -358,7 +378,7 @@ def plan(events: Events) -> _Plan:
     """The new code of every watched function; Unsupported if one cannot be instrumented."""
     if events.lines:
         raise Unsupported("line breakpoints (`at: line`) are not instrumented")
-    modules = _modules_by_file()
+    modules: List[Dict[str, types.ModuleType]] = []  # every module by file, made if needed
     tops: Dict[str, Dict[int, Any]] = {}  # file -> id(code) -> its top-level function
     calls = {id(c) for c in events.codes}
     lines_matter = getattr(events, "return_lines_matter", lambda code: True)
@@ -368,7 +388,7 @@ def plan(events: Events) -> _Plan:
             raise Unsupported(f"{_name(code)}: a generator or coroutine")
         file = code.co_filename
         if file not in tops:
-            module = modules.get(file)
+            module = _module_of_file(file, modules)
             if module is None:
                 raise Unsupported(f"{_name(code)}: no module imported from its file")
             tops[file] = _top_level_functions(module)
@@ -432,13 +452,38 @@ def _encloses(outer: types.CodeType, code: types.CodeType) -> bool:
 def _compile(fn: Any, root: types.CodeType, members: List[types.CodeType], calls: set,
              lines_matter, events: Events, state: _State):
     """The root function's new code, with hooks in the `members` (itself, nested ones)."""
+    qualname = fn.__qualname__
+    parts = qualname.split(".")
+    flags = root.co_flags & _FUTURE_FLAGS
+    decisions = [(code.co_name, code.co_firstlineno, id(code) in calls,
+                  id(code) in calls and bool(lines_matter(code))) for code in members]
+    hooks = [_Hook(code, events, state) for code in members]
+    placeholders = {_placeholder(i): hook for i, hook in enumerate(hooks)}
+    # Kept code is looked up by the file's name, size and modification time (as a .pyc is),
+    # without reading the function's source: cutting it out of the file costs more than
+    # loading the code made from it.
+    key = _cache_key(root, qualname, flags, decisions)
+    new_root = _cached(key) if key else None
+    if new_root is None:
+        new_root = _rewritten_from_source(fn, root, parts, flags, members, decisions)
+        if key:
+            _store(key, new_root)
+    if not _same_shape(root, new_root):
+        raise Unsupported(f"{_name(root)}: its source no longer matches it")
+    new_root = _with_hooks(new_root, placeholders)
+    _check_nested(root, new_root)
+    return new_root, hooks
+
+
+def _rewritten_from_source(fn: Any, root: types.CodeType, parts: List[str], flags: int,
+                           members: List[types.CodeType],
+                           decisions: List[tuple]) -> types.CodeType:
+    """The function's source, where it stands in its file, compiled with the hooks."""
     lines = linecache.getlines(root.co_filename)
     first = root.co_firstlineno
     if not lines or first > len(lines):
         raise Unsupported(f"{_name(root)}: its source is not at hand")
     snippet = function_lines(root, lines)
-    qualname = fn.__qualname__
-    parts = qualname.split(".")
     indented = bool(snippet) and snippet[0][:1] in (" ", "\t")
     if len(parts) == 2:
         if first < 2:
@@ -452,21 +497,7 @@ def _compile(fn: Any, root: types.CodeType, members: List[types.CodeType], calls
         raise Unsupported(f"{_name(root)}: only module-level functions and methods of "
                           "module-level classes are instrumented")
     text = header + "".join(snippet)
-    flags = root.co_flags & _FUTURE_FLAGS
-    decisions = [(code.co_name, code.co_firstlineno, id(code) in calls,
-                  id(code) in calls and bool(lines_matter(code))) for code in members]
-    key = _cache_key(root, text, flags, decisions)
-    hooks = [_Hook(code, events, state) for code in members]
-    placeholders = {_placeholder(i): hook for i, hook in enumerate(hooks)}
-    new_root = _cached(key)
-    if new_root is None:
-        new_root = _rewritten(root, text, flags, parts, indented, members, decisions)
-        _store(key, new_root)
-    if not _same_shape(root, new_root):
-        raise Unsupported(f"{_name(root)}: its source no longer matches it")
-    new_root = _with_hooks(new_root, placeholders)
-    _check_nested(root, new_root)
-    return new_root, hooks
+    return _rewritten(root, text, flags, parts, indented, members, decisions)
 
 
 def _placeholder(i: int) -> str:
@@ -526,12 +557,18 @@ def _rewritten(root: types.CodeType, text: str, flags: int, parts: List[str], in
 # Parsing and compiling a dozen torch functions costs 10 to 20 ms, a run's largest fixed cost:
 # the rewritten code (placeholders in place of the hooks) is kept on disk, as Python keeps
 # .pyc files, under a key made of everything it was made from.
-def _cache_key(root: types.CodeType, text: str, flags: int, decisions: List[tuple]) -> str:
-    import importlib.util
-
-    return disk_cache.key_of((CACHE_VERSION, importlib.util.MAGIC_NUMBER, sys.version,
-                              sys.flags.optimize, root.co_filename, root.co_name,
-                              root.co_firstlineno, flags, decisions, text))
+def _cache_key(root: types.CodeType, qualname: str, flags: int,
+               decisions: List[tuple]) -> Optional[str]:
+    """Everything the new code is made from: the file as it stands (name, size, modification
+    time: its text), the function in it, the interpreter, what each member reports. None for
+    a file that cannot be looked at (nothing is kept for it)."""
+    try:
+        stat = os.stat(root.co_filename)
+    except (OSError, ValueError):
+        return None
+    return disk_cache.key_of((CACHE_VERSION, _MAGIC, sys.version, sys.flags.optimize,
+                              root.co_filename, stat.st_size, stat.st_mtime_ns, root.co_name,
+                              root.co_firstlineno, qualname, flags, decisions))
 
 
 def _cached(key: str) -> Optional[types.CodeType]:
