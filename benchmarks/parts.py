@@ -55,7 +55,7 @@ if variant == "backend":
     engine.Engine.on_enter = lambda self, code, frame: None
     engine.Engine._leave = lambda self, code, frame, how, value, line: None
 if variant == "calls":
-    engine.Engine._stop = lambda self, call, bps, event, frame, extra, line: None
+    engine.Engine._stop = lambda self, *args: None
 if variant == "stops":
     values.Encoder.encode_local = lambda self, key, value, stop: None
     engine.Engine._encode_extra = lambda self, index, name, value, names, f_locals: None
