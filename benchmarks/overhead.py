@@ -57,23 +57,35 @@ MODELS = {
         "args": [], "kwargs": {}}),
 }
 
+def child_setup(model: dict, bare: bool = False):
+    """In a measuring child process (this one's and parts.py's), before any timing: torch
+    imported, warnings silenced, the seed walk's scenario on `model` (capturing nothing if
+    `bare`) and its factory. Returns (torch, scenario, factory)."""
+    import warnings
+
+    from harness import scenario as scenario_mod, shipped
+    from harness.recording import import_torch, model_loader
+
+    torch = import_torch()
+    warnings.simplefilter("ignore")
+    data = shipped.seed_walk_data(model["factory"], model["args"], name="bench")
+    data["model"]["kwargs"] = model["kwargs"]
+    if bare:
+        for bp in data["breakpoints"]:
+            bp["capture"], bp["key"] = [], []
+    scenario = scenario_mod.from_data(data)
+    return torch, scenario, model_loader.load_factory(scenario.model)
+
+
 CHILD = r"""
-import json, os, resource, sys, tempfile, time, warnings
+import json, os, resource, sys, tempfile, time
 sys.path.insert(0, {root!r})
+sys.path.insert(0, os.path.join({root!r}, "benchmarks"))
 from harness import shipped
-from harness.recording import import_torch, model_loader
 from harness.recording.session import record
-from harness import scenario as scenario_mod
-torch = import_torch()
-warnings.simplefilter("ignore")
+from overhead import child_setup
 model, mode = json.loads(sys.argv[1]), sys.argv[2]
-data = shipped.seed_walk_data(model["factory"], model["args"], name="bench")
-data["model"]["kwargs"] = model["kwargs"]
-if mode.startswith("bare/"):
-    for bp in data["breakpoints"]:
-        bp["capture"], bp["key"] = [], []
-scenario = scenario_mod.from_data(data)
-factory = model_loader.load_factory(scenario.model)
+torch, scenario, factory = child_setup(model, bare=mode.startswith("bare/"))
 codes = [seed_walk_target.code for seed_walk_target in
          [__import__("harness.recording.targets", fromlist=["resolve"]).resolve(bp["function"])
           for bp in shipped.seed_walk_data("model.py:Model")["breakpoints"]]]

@@ -39,18 +39,14 @@ from overhead import MODELS  # noqa: E402
 VARIANTS = ("plain", "backend", "calls", "stops", "harness", "unwritten")
 
 CHILD = r"""
-import json, os, sys, tempfile, time, warnings
+import json, os, sys, tempfile, time
 sys.path.insert(0, {root!r})
-from harness import shipped, scenario as scenario_mod
+sys.path.insert(0, os.path.join({root!r}, "benchmarks"))
 from harness import snapshot
-from harness.recording import engine, import_torch, model_loader, session, values
-torch = import_torch()
-warnings.simplefilter("ignore")
+from harness.recording import engine, session, values
+from overhead import child_setup
 model, variant = json.loads(sys.argv[1]), sys.argv[2]
-data = shipped.seed_walk_data(model["factory"], model["args"], name="bench")
-data["model"]["kwargs"] = model["kwargs"]
-scenario = scenario_mod.from_data(data)
-factory = model_loader.load_factory(scenario.model)
+torch, scenario, factory = child_setup(model)
 if variant == "backend":
     engine.Engine.on_enter = lambda self, code, frame: None
     engine.Engine._leave = lambda self, code, frame, how, value, line: None
