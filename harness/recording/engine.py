@@ -89,7 +89,8 @@ class _Tally:
     hits: Dict[int, int] = field(default_factory=dict)  # breakpoint index -> stops
     present: Dict[str, Set[str]] = field(default_factory=dict)  # function -> names seen
     when_errors: Dict[str, str] = field(default_factory=dict)  # function -> first error
-    all_present: Set[int] = field(default_factory=set)  # breakpoints that had every name
+    # (breakpoint, the names of a stop that had every name): counted once
+    all_present: Set[Tuple[int, Tuple[str, ...]]] = field(default_factory=set)
 
 
 class _Watch:
@@ -432,9 +433,12 @@ class Engine:
         tally = self._tally
         tally.hits[bp.index] = tally.hits.get(bp.index, 0) + 1
         if not absent and not bp.capture_all:
-            if bp.index in tally.all_present:
-                return  # every name present, as at a stop counted before: nothing new
-            tally.all_present.add(bp.index)
+            # the same names (a return's value or what was raised included) as a stop of this
+            # breakpoint counted before, none absent: nothing new to count
+            seen = (bp.index, tuple(captured))
+            if seen in tally.all_present:
+                return
+            tally.all_present.add(seen)
         function = bp.spec.function
         tally.present.setdefault(function, set()).update(captured)
         counts = tally.absent.setdefault(function, {})
