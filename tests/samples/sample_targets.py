@@ -122,3 +122,16 @@ def sometimes(flag):
     if flag:
         late = 1  # noqa: F841 - read by the engine's tally test
     return flag
+
+
+def checked(n):
+    """Returns, or raises: a return stop's extra is `return` at one call, `raise` at another."""
+    if n < 0:
+        raise ValueError("negative")
+    return n
+
+
+def reraises_for_caller():
+    """A bare `raise` outside any handler: it re-raises what its caller is handling, with no
+    traceback entry for this frame at all."""
+    raise

@@ -130,6 +130,33 @@ def test_a_local_absent_at_the_first_stops_and_present_later_is_not_never_presen
     assert [hits for _, hits in engine.breakpoint_hits()] == [4, 4]
 
 
+def test_what_was_raised_counts_as_present_though_a_stop_before_had_every_name():
+    """A breakpoint whose stops all had every name still counts a stop whose extra differs
+    (`raise` where the earlier had `return`): a scenario may capture `raise` by name."""
+    from harness.recording.engine import Engine, WatchedBreakpoint
+    from harness.recording.targets import resolve
+    from harness.recording.values import default_encoder
+    from harness.scenario import At, Breakpoint
+
+    specs = [Breakpoint("sample_targets.checked", At("return"), ("n",)),
+             Breakpoint("sample_targets.checked", At("return"), ("raise",), when="n > 100")]
+    engine = Engine([WatchedBreakpoint(i, spec, resolve(spec.function), None,
+                                       compile(spec.when, "<when>", "eval") if spec.when
+                                       else None)
+                     for i, spec in enumerate(specs)], default_encoder(), lambda record: None,
+                    plain_stops=True)
+    backend = backends.create("settrace", engine)
+    backend.start()
+    try:
+        sample_targets.checked(1)
+        with pytest.raises(ValueError):
+            sample_targets.checked(-1)  # present here, for the first breakpoint's stop
+        sample_targets.checked(200)  # absent here
+    finally:
+        backend.stop()
+    assert engine.summary()["never_present"] == {}
+
+
 def test_settrace_chains_to_a_trace_function_already_set():
     """Like coverage or an IDE debugger: it keeps seeing every call and line while the harness
     records, including inside the watched functions, and is put back afterwards."""
@@ -308,7 +335,8 @@ def test_instrument_leaves_a_return_inside_with_to_settrace():
     assert backends.create("auto", engine).name in ("settrace", "monitoring")
 
 
-def test_instrument_leaves_a_bare_reraise_to_settrace_when_its_line_matters():
+@pytest.mark.parametrize("function", ["reraises", "reraises_for_caller"])
+def test_instrument_leaves_a_bare_reraise_to_settrace_when_its_line_matters(function):
     """After `except ValueError: raise`, settrace sees the exception leave from the `raise`
     line, and nothing in the traceback says a clause took it: auto records it with settrace.
     Only a stop at the return needs that line: an enter breakpoint is instrumented."""
@@ -317,11 +345,11 @@ def test_instrument_leaves_a_bare_reraise_to_settrace_when_its_line_matters():
     from harness.scenario import At, Breakpoint
 
     def engine_for(at):
-        spec = Breakpoint("sample_targets.reraises", At(at), ())
+        spec = Breakpoint(f"sample_targets.{function}", At(at), ())
         return Engine([WatchedBreakpoint(0, spec, resolve(spec.function))], None,
                       lambda r: None)
 
-    with pytest.raises(ValueError, match="a bare `raise` in an `except` clause"):
+    with pytest.raises(ValueError, match="a bare `raise`"):
         backends.create("instrument", engine_for("return"))
     assert backends.create("auto", engine_for("return")).name in ("settrace", "monitoring")
     assert backends.create("instrument", engine_for("enter")).name == "instrument"
@@ -335,6 +363,92 @@ def test_instrumented_code_is_kept_between_runs_and_gives_the_same_stops(tmp_pat
     again = drive_backend.drive("instrument", specs=drive_backend.NO_LINES)  # from the cache
     assert sorted(os.listdir(tmp_path / "instrument")) == kept
     assert again["stops"] == first["stops"] and again["codes_restored"] is True
+
+
+def test_a_file_imported_under_two_names_is_instrumented_in_the_copy_that_is_watched(
+        tmp_path, monkeypatch):
+    """`mod` and `pkg.mod` from one file are two modules with two functions: the watched one
+    gets the new code, whichever name comes first."""
+    import importlib
+
+    from harness.recording.engine import Engine, WatchedBreakpoint
+    from harness.recording.targets import resolve
+    from harness.recording.values import default_encoder
+    from harness.scenario import At, Breakpoint
+
+    (tmp_path / "twice_pkg").mkdir()
+    (tmp_path / "twice_pkg" / "__init__.py").write_text("")
+    (tmp_path / "twice_pkg" / "twice_mod.py").write_text("def f(n):\n    return n + 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.syspath_prepend(str(tmp_path / "twice_pkg"))
+    short = importlib.import_module("twice_mod")
+    long = importlib.import_module("twice_pkg.twice_mod")
+    try:
+        assert short.f is not long.f and short.__file__ == long.__file__
+        spec = Breakpoint("twice_pkg.twice_mod.f", At("return"), ("n",))
+        stops = []
+        engine = Engine([WatchedBreakpoint(0, spec, resolve(spec.function))],
+                        default_encoder(), stops.append, plain_stops=True)
+        tracer = backends.create("instrument", engine)
+        tracer.start()
+        try:
+            assert long.f(1) == 2 and short.f(5) == 6
+        finally:
+            tracer.stop()
+        assert [s["locals"] for s in stops if isinstance(s, dict)] == [{"n": 1, "return": 2}]
+    finally:
+        for name in ("twice_mod", "twice_pkg.twice_mod", "twice_pkg"):
+            sys.modules.pop(name, None)
+
+
+EDITED = """
+import linecache, os, sys, time
+sys.path[:0] = [{root!r}, {here!r}]
+from harness.recording import backends
+from harness.recording.engine import Engine, WatchedBreakpoint
+from harness.recording.targets import resolve
+from harness.recording.values import default_encoder
+from harness.scenario import At, Breakpoint
+path = os.path.join({here!r}, "edited.py")
+if sys.argv[1:] == ["edit"]:
+    import edited
+    linecache.getlines(path)  # read while the old text was there (a traceback, getsource...)
+    time.sleep(0.05)
+    with open(path, "w") as f:
+        f.write("def f(n):\\n    return n + 2\\n")  # the same size, a new text
+spec = Breakpoint("edited.f", At("return"), ("n",))
+stops = []
+engine = Engine([WatchedBreakpoint(0, spec, resolve(spec.function))], default_encoder(),
+                stops.append, plain_stops=True)
+tracer = backends.create("instrument", engine)
+tracer.start()
+try:
+    result = sys.modules["edited"].f(1) if "edited" in sys.modules else __import__("edited").f(1)
+finally:
+    tracer.stop()
+print(result, [s["locals"]["return"] for s in stops if isinstance(s, dict)])
+"""
+
+
+def test_kept_code_is_never_made_from_another_text_than_the_code_that_runs(tmp_path):
+    """A process that read a file's source, then saw the file edited, runs the old code: its
+    instrumented code is made from the old text, and must never be kept for the new file,
+    whose next process runs the new code."""
+    from helpers import ROOT
+
+    (tmp_path / "edited.py").write_text("def f(n):\n    return n + 1\n")
+    script = EDITED.format(root=ROOT, here=str(tmp_path))
+    env = dict(os.environ, HARNESS_CACHE=str(tmp_path / "cache"))
+
+    def run(*args):
+        proc = subprocess.run([sys.executable, "-c", script, *args], capture_output=True,
+                              text=True, env=env, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.split()
+
+    assert run("edit") == ["2", "[2]"]  # the old code, recorded as it ran
+    assert run() == ["3", "[3]"]  # a fresh process: the new code, and so its records
+    assert run() == ["3", "[3]"]  # again, from what was kept
 
 
 # -- the shapes of torch's frontend: staticmethods called through __call__, callbacks from C --

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import __future__
 import ast
+import hashlib
 import importlib.util
 import linecache
 import marshal
@@ -60,7 +61,7 @@ _SIMPLE = (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Pass, ast.Del
 
 
 _MAGIC = importlib.util.MAGIC_NUMBER  # of this Python's bytecode
-CACHE_VERSION = 5  # of the rewriting: a change to it must not meet code cached before it
+CACHE_VERSION = 6  # of the rewriting: a change to it must not meet code cached before it
 
 
 class Unsupported(Exception):
@@ -275,19 +276,17 @@ def _exit_table(fn: ast.AST) -> tuple:
 
 def _unknown_exit_line(fn: ast.AST) -> Optional[str]:
     """Why the line an exception leaves this function from cannot be told from its syntax
-    tree and the traceback (else None): a bare `raise` in a handler re-raises from the line
-    the handler took it at, with nothing in the traceback to say a handler took it; a
-    `finally` body ending in a compound statement leaves from wherever that path ended."""
+    tree and the traceback (else None): a bare `raise` re-raises with no traceback entry of
+    its own (in a handler, from the line the handler took it at; elsewhere, the exception
+    its caller is handling, which has none for this frame at all); a `finally` body ending in
+    a compound statement leaves from wherever that path ended."""
     for node in _own_nodes(fn):
         if type(node).__name__ == "TryStar":
             return "an `except*` clause"
-        if not isinstance(node, ast.Try):
-            continue
-        for handler in node.handlers:
-            if any(isinstance(n, ast.Raise) and n.exc is None
-                   for n in [handler, *_own_nodes(handler)]):
-                return "a bare `raise` in an `except` clause"
-        if node.finalbody and not isinstance(node.finalbody[-1], _SIMPLE):
+        if isinstance(node, ast.Raise) and node.exc is None:
+            return "a bare `raise`"
+        if isinstance(node, ast.Try) and node.finalbody \
+                and not isinstance(node.finalbody[-1], _SIMPLE):
             return "a `finally` body that ends in a compound statement"
     return None
 
@@ -392,13 +391,16 @@ def plan(events: Events) -> _Plan:
             if module is None:
                 raise Unsupported(f"{_name(code)}: no module imported from its file")
             tops[file] = _top_level_functions(module)
-        fn = tops[file].get(id(code))
-        if fn is None:  # nested: under the top-level function whose code holds it
-            fn = next((f for f in tops[file].values()
-                       if _encloses(f.__code__, code)), None)
-            if fn is None:
-                raise Unsupported(f"{_name(code)}: no module-level function or method of a "
-                                  "module-level class holds it")
+        fn = _holding(code, tops[file])
+        if fn is None:  # the file imported under another name too (`__main__` and `mod`)
+            for module in list(sys.modules.values()):
+                if getattr(module, "__file__", None) == file:
+                    for key, each in _top_level_functions(module).items():
+                        tops[file].setdefault(key, each)
+            fn = _holding(code, tops[file])
+        if fn is None:
+            raise Unsupported(f"{_name(code)}: no module-level function or method of a "
+                              "module-level class holds it")
         root = fn.__code__
         by_root.setdefault(id(root), (fn, root, []))[2].append(code)
     result = _Plan()
@@ -408,6 +410,14 @@ def plan(events: Events) -> _Plan:
         result.patches.append((fn, root, new_root))
         result.hooks.extend(hooks)
     return result
+
+
+def _holding(code: types.CodeType, functions: Dict[int, Any]) -> Optional[Any]:
+    """The top-level function whose code is `code`, or holds it nested."""
+    fn = functions.get(id(code))
+    if fn is None:
+        fn = next((f for f in functions.values() if _encloses(f.__code__, code)), None)
+    return fn
 
 
 def _top_level_functions(module: types.ModuleType) -> Dict[int, Any]:
@@ -466,8 +476,8 @@ def _compile(fn: Any, root: types.CodeType, members: List[types.CodeType], calls
     new_root = _cached(key) if key else None
     if new_root is None:
         new_root = _rewritten_from_source(fn, root, parts, flags, members, decisions)
-        if key:
-            _store(key, new_root)
+        if key and _lines_are_the_file(root.co_filename):  # kept under the file's stat only
+            _store(key, new_root)  # if made from the file as it is
     if not _same_shape(root, new_root):
         raise Unsupported(f"{_name(root)}: its source no longer matches it")
     new_root = _with_hooks(new_root, placeholders)
@@ -560,15 +570,56 @@ def _rewritten(root: types.CodeType, text: str, flags: int, parts: List[str], in
 def _cache_key(root: types.CodeType, qualname: str, flags: int,
                decisions: List[tuple]) -> Optional[str]:
     """Everything the new code is made from: the file as it stands (name, size, modification
-    time: its text), the function in it, the interpreter, what each member reports. None for
-    a file that cannot be looked at (nothing is kept for it)."""
+    time: its text), the function in it and the code this process runs for it (a file edited
+    after it was imported must not meet code made from its new text), the interpreter, what
+    each member reports. None for a file that cannot be looked at (nothing is kept for it)."""
     try:
         stat = os.stat(root.co_filename)
     except (OSError, ValueError):
         return None
     return disk_cache.key_of((CACHE_VERSION, _MAGIC, sys.version, sys.flags.optimize,
                               root.co_filename, stat.st_size, stat.st_mtime_ns, root.co_name,
-                              root.co_firstlineno, qualname, flags, decisions))
+                              root.co_firstlineno, qualname, flags, decisions,
+                              _fingerprint(root)))
+
+
+def _fingerprint(code: types.CodeType) -> str:
+    """What a function's code does (its instructions, constants and names, its nested
+    functions'), summed the same in every process: sets of constants are sorted, since their
+    order follows the hash seed."""
+    digest = hashlib.sha256()
+
+    def constant(value: Any) -> str:
+        if isinstance(value, frozenset):
+            return "frozenset(" + ",".join(sorted(map(constant, value))) + ")"
+        if isinstance(value, tuple):
+            return "(" + ",".join(map(constant, value)) + ")"
+        return repr(value)
+
+    def feed(item: types.CodeType) -> None:
+        digest.update(item.co_code)
+        digest.update(repr((item.co_names, item.co_varnames, item.co_freevars,
+                            item.co_cellvars, item.co_firstlineno)).encode())
+        for value in item.co_consts:
+            if isinstance(value, types.CodeType):
+                feed(value)
+            else:
+                digest.update(constant(value).encode("utf-8", "surrogatepass"))
+
+    feed(code)
+    return digest.hexdigest()
+
+
+def _lines_are_the_file(filename: str) -> bool:
+    """Whether the source linecache holds for the file is the file as it is on disk now
+    (linecache does not look again once it has read a file)."""
+    entry: Any = linecache.cache.get(filename)  # (size, mtime, lines, name), or a lazy one
+    try:
+        stat = os.stat(filename)
+    except (OSError, ValueError):
+        return False
+    return bool(entry) and len(entry) == 4 and entry[0] == stat.st_size \
+        and entry[1] == stat.st_mtime
 
 
 def _cached(key: str) -> Optional[types.CodeType]:
