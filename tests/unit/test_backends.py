@@ -157,6 +157,39 @@ def test_what_was_raised_counts_as_present_though_a_stop_before_had_every_name()
     assert engine.summary()["never_present"] == {}
 
 
+def test_generators_stop_at_each_resumption_and_yield_alike_in_both_backends():
+    """A generator's call ends at each yield (a return stop with the value yielded) and a new
+    one starts at each resumption: settrace sees it so on every Python, sys.monitoring is
+    made to (PY_RESUME, PY_YIELD, PY_THROW); an exception thrown in at a yield and leaving
+    (`close()`) is a raise, a `yield` that follows one caught is a yield."""
+    import drive_generators
+
+    run = drive_generators.drive("settrace")
+    assert run["result"] == [1, 2, 1, 2, 1]
+    gen = [(s["event"], s["locals"]) for s in run["stops"] if s["function"].endswith(".gen")]
+    assert gen[:6] == [("enter", {"n": 2}), ("return", {"n": 2, "i": 0, "return": 1}),
+                       ("enter", {"n": 2}), ("return", {"n": 2, "i": 1, "return": 2}),
+                       ("enter", {"n": 2}), ("return", {"n": 2, "i": 1, "return": "done"})]
+    calls = [s["call"] for s in run["stops"] if s["function"].endswith(".gen")][:6]
+    assert calls[0] == calls[1] != calls[2] == calls[3]  # a new call at each resumption
+    closed = [s["locals"] for s in run["stops"] if s["function"].endswith(".closed")]
+    # (3.13 closes a generator suspended outside any try without running its frame again)
+    assert closed[0] == {"return": 1} and closed[1:] in (
+        [], [{"raise": {"type": "GeneratorExit", "message": ""}}])
+    python = python_312_plus()
+    if python is None:
+        pytest.skip("no Python 3.12+ here for sys.monitoring")
+    runs = {}
+    for backend in ("settrace", "monitoring"):
+        proc = subprocess.run([python, os.path.join(SAMPLES, "drive_generators.py"), backend],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        runs[backend] = json.loads(proc.stdout)
+    assert runs["monitoring"]["backend"] == "monitoring"
+    assert runs["monitoring"]["result"] == run["result"]
+    assert runs["monitoring"]["stops"] == runs["settrace"]["stops"]
+
+
 def test_settrace_chains_to_a_trace_function_already_set():
     """Like coverage or an IDE debugger: it keeps seeing every call and line while the harness
     records, including inside the watched functions, and is put back afterwards."""

@@ -14,6 +14,10 @@ from typing import Any, Optional
 from . import Events
 
 
+# CO_GENERATOR, CO_COROUTINE, CO_ITERABLE_COROUTINE, CO_ASYNC_GENERATOR: code that yields
+_SUSPENDS = 0x20 | 0x80 | 0x100 | 0x200
+
+
 def _monitoring() -> Any:
     """sys.monitoring, Python 3.12's: this backend is chosen only where it exists. mypy checks
     the package as 3.11 (pyproject.toml), whose stubs do not have it."""
@@ -43,6 +47,7 @@ class MonitoringBackend:
         ev = mon.events
         events = self.events
         unwind_ids = events.unwind_ids
+        code_ids = events.code_ids
         lines = events.lines
         getframe = sys._getframe
         # PY_START, PY_RETURN and LINE are set only on the watched code objects: their
@@ -64,18 +69,37 @@ class MonitoringBackend:
             if id(code) in unwind_ids:
                 on_unwind_(code, getframe(1), exc)
 
+        # A generator's call ends at each yield and a new one starts at each resumption, as
+        # settrace sees them (a stop's parent is then the call it runs under)
+        def on_resume(code, offset):
+            on_enter(code, getframe(1))
+
+        def on_throw(code, offset, exc):  # global, as PY_UNWIND: a resumption by throw()
+            if id(code) in code_ids:
+                on_enter(code, getframe(1))
+
+        def on_yield(code, offset, value):
+            on_return_(code, getframe(1), value)
+
         self.tool = tool = _free_tool_id()
         mon.use_tool_id(tool, "harness")
         mon.register_callback(tool, ev.PY_START, on_start)
         mon.register_callback(tool, ev.PY_RETURN, on_return)
         mon.register_callback(tool, ev.LINE, on_line)
         mon.register_callback(tool, ev.PY_UNWIND, on_unwind)
+        mon.register_callback(tool, ev.PY_RESUME, on_resume)
+        mon.register_callback(tool, ev.PY_THROW, on_throw)
+        mon.register_callback(tool, ev.PY_YIELD, on_yield)
+        resumed_by_throw = False  # PY_THROW, only global, is set only if a generator is watched
         for code in events.codes:
             wanted = ev.PY_START | ev.PY_RETURN
+            if code.co_flags & _SUSPENDS:
+                wanted |= ev.PY_RESUME | ev.PY_YIELD
+                resumed_by_throw = True
             if lines.get(id(code)):
                 wanted |= ev.LINE
             mon.set_local_events(tool, code, wanted)
-        mon.set_events(tool, ev.PY_UNWIND)
+        mon.set_events(tool, ev.PY_UNWIND | (ev.PY_THROW if resumed_by_throw else 0))
 
     def removed(self) -> Optional[str]:
         """What the model's code did, if the tool id is no longer the harness's."""
@@ -100,6 +124,7 @@ class MonitoringBackend:
         for code in self.events.codes:
             mon.set_local_events(tool, code, 0)
         for event in (mon.events.PY_START, mon.events.PY_RETURN, mon.events.LINE,
-                      mon.events.PY_UNWIND):
+                      mon.events.PY_UNWIND, mon.events.PY_RESUME, mon.events.PY_THROW,
+                      mon.events.PY_YIELD):
             mon.register_callback(tool, event, None)
         mon.free_tool_id(tool)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dis
 import sys
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Tuple
 
 from . import Events
 
@@ -21,21 +21,43 @@ from . import Events
 # types the event as a Literal, which a plain `str` parameter would not accept
 TraceFn = Callable[..., Any]
 
-# A 'return' trace event comes both for a return and for an exception leaving the frame; the
-# instruction the frame stopped at tells them apart.
+# A 'return' trace event comes for a return, for a generator's yield and for an exception
+# leaving the frame; the instruction the frame stopped at tells them apart.
 _RETURN_OPS = {dis.opmap[name] for name in ("RETURN_VALUE", "RETURN_CONST") if name in dis.opmap}
+_YIELD_OPS = {dis.opmap[name] for name in ("YIELD_VALUE",) if name in dis.opmap}
+_YIELD_FROM = dis.opmap.get("YIELD_FROM")  # 3.10: its frame stops at the instruction before
+_RESUME = dis.opmap.get("RESUME")  # 3.13: the frame stops at the RESUME after the yield
 
 
-def returned_normally(frame) -> bool:
-    """True at a 'return' event for a real return, False when an exception leaves."""
+def returned_normally(frame, raised_at: Optional[int] = None) -> bool:
+    """True at a 'return' event for a return or a yield, False when an exception leaves.
+    `raised_at`: the instruction the frame was at when an exception last passed through it:
+    an exception thrown into a generator at its yield (`close()`, `throw()`) leaves from the
+    yield's own instruction."""
     code = frame.f_code.co_code
-    return 0 <= frame.f_lasti < len(code) and code[frame.f_lasti] in _RETURN_OPS
+    at = frame.f_lasti
+    if not 0 <= at < len(code):
+        return False
+    if code[at] in _RETURN_OPS:
+        return True
+    if at == raised_at:
+        return False
+    if code[at] in _YIELD_OPS:
+        return True
+    if _RESUME is not None and code[at] == _RESUME:
+        return at >= 2 and code[at - 2] in _YIELD_OPS
+    return _YIELD_FROM is not None and at + 2 < len(code) and code[at + 2] == _YIELD_FROM
 
 
-def report_leave(events: Events, frame, value, raised) -> None:
-    """A 'return' trace event on a watched frame: a return, or `raised` leaving it.
-    (The interactive debugger, a settrace tracer too, shares this.)"""
-    if returned_normally(frame):
+def report_leave(events: Events, frame, value, pending: Optional[Tuple[Any, int]]) -> None:
+    """A 'return' trace event on a watched frame: a return (a generator's yield is one: each
+    resumption is a call, as sys.monitoring's PY_RESUME and PY_YIELD make it), or the
+    exception in `pending` leaving it: (the exception, `frame.f_lasti` when it passed), as a
+    local tracer's 'exception' event gives them. (The interactive debugger, a settrace tracer
+    too, shares this.)"""
+    raised: Any = pending[0] if pending is not None else None
+    raised_at = pending[1] if pending is not None else None
+    if returned_normally(frame, raised_at):
         events.on_return(frame.f_code, frame, value)
     else:
         events.on_unwind(frame.f_code, frame, raised)
@@ -91,7 +113,7 @@ def _local_tracer(events: Events) -> TraceFn:
         elif event == "return":
             report_leave(events, frame, arg, pending.pop(frame, None))
         elif event == "exception":
-            pending[frame] = arg[1]
+            pending[frame] = (arg[1], frame.f_lasti)
         return local_trace
     return local_trace
 

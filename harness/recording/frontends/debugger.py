@@ -79,7 +79,7 @@ class DebuggerMixin(_Pdb):
         self.h_recorded: set = set()
         self.h_record_all = False
         self.h_skip_next: Optional[Tuple[Any, str]] = None  # (frame, event) already prompted
-        self.h_pending: dict = {}  # frame -> exception in flight, to tell unwinds from returns
+        self.h_pending: dict = {}  # frame -> (exception in flight, where): unwind or return
         self.h_previous_trace: Optional[Callable[..., Any]] = None
         self.h_quit = False
         self.h_until = None  # `ns CONDITION`: the condition to wait for
@@ -178,7 +178,7 @@ class DebuggerMixin(_Pdb):
 
     def dispatch_exception(self, frame, arg):
         if self.h_engine is not None and self.h_engine.watches(frame.f_code):
-            self.h_pending[frame] = arg[1]
+            self.h_pending[frame] = (arg[1], frame.f_lasti)
         return super().dispatch_exception(frame, arg)
 
     def set_continue(self):
