@@ -78,11 +78,13 @@ def child_setup(model: dict, bare: bool = False):
 
 
 CHILD = r"""
-import json, os, resource, sys, tempfile, time
+import gc, json, os, resource, sys, tempfile, time
+frozen_at_start = gc.get_freeze_count()  # as the recording process reads it (session.py)
 sys.path.insert(0, {root!r})
 sys.path.insert(0, os.path.join({root!r}, "benchmarks"))
 from harness import shipped
-from harness.recording.session import record
+from harness.recording.session import interpreter_started_with, record
+interpreter_started_with(frozen_at_start)
 from overhead import child_setup
 model, mode = json.loads(sys.argv[1]), sys.argv[2]
 torch, scenario, factory = child_setup(model, bare=mode.startswith("bare/"))

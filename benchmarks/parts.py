@@ -39,11 +39,13 @@ from overhead import MODELS  # noqa: E402
 VARIANTS = ("plain", "backend", "calls", "stops", "harness", "unwritten")
 
 CHILD = r"""
-import json, os, sys, tempfile, time
+import gc, json, os, sys, tempfile, time
+frozen_at_start = gc.get_freeze_count()  # as the recording process reads it (session.py)
 sys.path.insert(0, {root!r})
 sys.path.insert(0, os.path.join({root!r}, "benchmarks"))
 from harness import snapshot
 from harness.recording import engine, session, values
+session.interpreter_started_with(frozen_at_start)
 from overhead import child_setup
 model, variant = json.loads(sys.argv[1]), sys.argv[2]
 torch, scenario, factory = child_setup(model)

@@ -156,7 +156,9 @@ def test_a_run_freezes_what_existed_before_it_and_leaves_a_caller_s_own_freeze_a
 
     from harness.recording.session import _collector_spared
 
-    assert gc.get_freeze_count() == 0
+    if gc.get_freeze_count():
+        pytest.skip("this Python starts with objects frozen (3.12.0, 3.12.1): in its own "
+                    "process a caller's freeze cannot be told from it")
     with _collector_spared():
         assert gc.get_freeze_count() > 0  # torch's objects are not walked by a collection
     assert gc.get_freeze_count() == 0
@@ -187,3 +189,29 @@ def test_what_can_no_longer_change_is_encoded_once_and_still_cut_where_too_deep(
         deep = enc.encode(value, enc.limits.depth)
         assert deep == {"type": type_name(type(value)), "truncated": "depth"}
     assert enc.encode(scripted)["qualified_name"].endswith("Linear")
+
+
+def test_the_recording_process_freezes_past_what_its_python_froze_at_start():
+    """Python 3.12.0 and 3.12.1 start with objects in the permanent generation: the recording
+    process reads how many before any code of its runs, and those are not a caller's freeze.
+    (Made here by freezing, as such a Python starts.)"""
+    import gc
+
+    from harness.recording import session
+
+    if gc.get_freeze_count():
+        pytest.skip("this Python starts with objects frozen: the case is real here, not made")
+    gc.freeze()
+    try:
+        at_start = gc.get_freeze_count()
+        session.interpreter_started_with(at_start)
+        made = [[] for _ in range(10)]  # noqa: F841 - objects that exist before the run
+        with session._collector_spared():
+            assert gc.get_freeze_count() > at_start  # the run's freeze, past the interpreter's
+        assert gc.get_freeze_count() == 0
+        with session._collector_spared():  # a second run in the process (--keep-going)
+            assert gc.get_freeze_count() > 0
+        assert gc.get_freeze_count() == 0
+    finally:
+        session.interpreter_started_with(0)
+        gc.unfreeze()

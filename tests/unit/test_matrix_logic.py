@@ -131,8 +131,9 @@ def test_an_index_folder_a_page_and_find_links_are_read(tmp_path):
 def test_an_unknown_version_names_those_that_exist(tmp_path, monkeypatch):
     links = tmp_path / "links"
     links.mkdir()
+    tag = f"cp{sys.version_info[0]}{sys.version_info[1]}"  # wheels for the Python running this
     for v in ("2.13.0", "2.14.1"):
-        (links / WHEEL.format(v=v)).write_text("")
+        (links / f"torch-{v}-{tag}-{tag}-manylinux_2_28_x86_64.whl").write_text("")
     monkeypatch.setattr(envs, "pip_configuration", lambda: {})
     index = envs.IndexOptions((tmp_path / "empty").as_uri(), find_links=(str(links),))
     if not (sys.platform.startswith("linux") and os.uname().machine == "x86_64"):

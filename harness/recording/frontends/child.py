@@ -67,9 +67,12 @@ def _stop_on_signal(signum, frame):
     raise stopped(signum)
 
 
-def run_job(job: Job, status: Optional[Status] = None) -> int:
+def run_job(job: Job, status: Optional[Status] = None, frozen_at_start: int = 0) -> int:
+    """`frozen_at_start`: `gc.get_freeze_count()` as this process started (`session`)."""
     status = status or Status(None)  # no parent to tell (a Status is always true)
-    from ..session import record
+    from ..session import interpreter_started_with, record
+
+    interpreter_started_with(frozen_at_start)
 
     printer = LivePrinter(quiet=job.quiet, color=job.color, mode=job.stops,
                           show_stops=not job.interactive)  # the debugger shows them
@@ -133,7 +136,7 @@ def _end_with_parent() -> None:
         raise stopped(signal.SIGTERM)
 
 
-def main(argv) -> None:
+def main(argv, frozen_at_start: int = 0) -> None:
     code: int = ExitCode.USAGE
     status = Status(None)
     try:
@@ -155,7 +158,7 @@ def main(argv) -> None:
                 job = Job.from_json(json.load(f))
             if job.interactive:  # Ctrl-C belongs to the debugger, as in any pdb session
                 signal.signal(signal.SIGINT, signal.default_int_handler)
-            code = run_job(job, status)
+            code = run_job(job, status, frozen_at_start)
             status(phase="done")
     except (KeyboardInterrupt, Stopped) as exc:
         code = exc.exit_code if isinstance(exc, Stopped) else ExitCode.INTERRUPTED

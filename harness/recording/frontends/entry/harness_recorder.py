@@ -5,8 +5,13 @@ never comes first on the module path (a `json.py` or `typing.py` lying there wou
 Python puts this script's own folder first instead, which holds nothing but this file; it is
 replaced at once by the folder that holds the harness package.
 """
+import gc
 import os
 import sys
+
+# before any code of the harness's: objects this interpreter froze itself (3.12.0-3.12.1 start
+# with some), which are not a freeze of anyone's that a run must leave alone (session.py)
+FROZEN_AT_START = getattr(gc, "get_freeze_count", lambda: 0)()
 
 if sys.version_info < (3, 8):  # this much runs on any Python, to say so in one line
     sys.stderr.write("harness: error: the recording side needs Python 3.8 or newer; this is "
@@ -19,4 +24,4 @@ sys.path[0] = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os
 if __name__ == "__main__":
     from harness.recording.frontends.child import main
 
-    main(sys.argv[1:])
+    main(sys.argv[1:], FROZEN_AT_START)
