@@ -62,9 +62,9 @@ def digest_of(data: Any) -> str:
             digest.update(zlib.crc32(raw[start:start + BLOCK]).to_bytes(4, "little"))
     else:  # evenly spread, the first and the last piece included
         step = (size - SAMPLE_BYTES) // (SAMPLES - 1)
-        crc = 0
-        for start in [i * step for i in range(SAMPLES - 1)] + [size - SAMPLE_BYTES]:
-            crc = zlib.crc32(raw[start:start + SAMPLE_BYTES], crc)
+        starts = [i * step for i in range(SAMPLES - 1)] + [size - SAMPLE_BYTES]
+        # one CRC-32 of the pieces joined: the same as chaining one a piece, a call not 64
+        crc = zlib.crc32(b"".join([raw[start:start + SAMPLE_BYTES] for start in starts]))
         digest.update(crc.to_bytes(4, "little"))
     return digest.hexdigest()[:16]
 

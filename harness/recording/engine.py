@@ -410,6 +410,8 @@ class Engine:
         very object a captured local holds, that part is a reference to the local: made here,
         by identity, and never for plain values (`True` returned is `True`, whichever local
         happens to equal it)."""
+        if _is_plain(value):  # never a reference: `True` returned is `True`
+            return self.encoder.encode_local((bp_index, name), value, self.stops)
         named: Dict[int, str] = {}  # id of a captured local's object -> the first such local
         for local_name in names:
             if local_name in f_locals:

@@ -79,13 +79,14 @@ def _script_module(m: Any, enc: Encoder, depth: int) -> dict:
 
 
 def _inferred_type(it: Any, enc: Encoder, depth: int) -> dict:
-    ok = bool(it.success())
-    out = {"type": Tag.INFERRED_TYPE, "success": ok}
-    if ok:
-        out["jit_type"] = _type_text(enc, it.type())
-    else:
-        out["reason"] = enc.string(it.reason())
-    return out
+    """A type inferred is written as its type: one encoding per type object (torch hands
+    back the same object for the types it holds, `Tensor`, `bool`), as `_type_text` reads it:
+    `infer_type` makes a new InferredType for every attribute of every module."""
+    if it.success():
+        jit_type = it.type()
+        return enc.once("inferred", jit_type, lambda: {
+            "type": Tag.INFERRED_TYPE, "success": True, "jit_type": _type_text(enc, jit_type)})
+    return {"type": Tag.INFERRED_TYPE, "success": False, "reason": enc.string(it.reason())}
 
 
 def _jit_type(t: Any, enc: Encoder, depth: int) -> dict:
