@@ -8,6 +8,11 @@ are process-wide), median of --runs processes, the processes of all modes interl
 machine noise hits them alike:
 
   plain          build the model + torch.jit.script
+  frozen         the same with the objects that existed before it frozen out of the garbage
+                 collector's sight, as a recording does (session._collector_spared): where
+                 plain scripting itself makes a full collection (Python 3.13: 70 ms on the
+                 Transformer), a recording skips it, and its ratio to plain understates its
+                 own cost; its ratio to this row does not
   settrace       the same under an empty sys.settrace function: the floor any settrace
                  tracer pays
   bdb            under a bdb.Bdb with breakpoints on the seed walk's functions
@@ -29,7 +34,8 @@ percent.
 
 It prints the medians, each mode's ratio to plain (the median of the rounds' ratios, each
 round's run over the plain run of the same round) and the range of those ratios, the
-snapshot's bytes per stop, and the peak memory (max RSS) of the process. `import torch` is
+snapshot's bytes per stop, the peak memory (max RSS) of the process, and, where the frozen
+mode runs, each mode's ratio to it (`/frozen`). `import torch` is
 left out of every timing (it is the same for all). Timings on a shared machine are noisy:
 compare ratios within one run.
 """
@@ -100,6 +106,11 @@ def plain():
 
 if mode == "plain":
     start, cpu_start = time.perf_counter(), time.process_time(); plain()
+elif mode == "frozen":
+    from harness.recording.session import _collector_spared
+    start, cpu_start = time.perf_counter(), time.process_time()
+    with _collector_spared():
+        plain()
 elif mode == "settrace":
     start, cpu_start = time.perf_counter(), time.process_time()
     sys.settrace(lambda frame, event, arg: None)
@@ -170,7 +181,7 @@ def modes() -> list:
     sys.path.insert(0, ROOT)
     from harness.recording import backends
 
-    found = ["plain", "settrace", "bdb"]
+    found = ["plain", "frozen", "settrace", "bdb"]
     try:
         import hunter  # noqa: F401
 
@@ -204,8 +215,9 @@ def main() -> None:
 
     print(f"Python {sys.version.split()[0]}, torch {torch.__version__}, median of "
           f"{args.runs} processes each, {args.clock} clock")
+    frozen = "frozen" in chosen
     print(f"{'model':<40} {'mode':<20} {'seconds':>8} {'ratio':>6} {'range':>11} {'B/stop':>7} "
-          f"{'stops':>6} {'max RSS MB':>10}")
+          f"{'stops':>6} {'max RSS MB':>10}" + (f" {'/frozen':>8}" if frozen else ""))
     for key in args.models.split(","):
         label, model = MODELS[key]
         results = {mode: [] for mode in chosen}
@@ -225,8 +237,14 @@ def main() -> None:
             stops = runs[0]["stops"]
             per_stop = f"{runs[0]['bytes'] / stops:7.0f}" if stops else f"{'-':>7}"
             rss = statistics.median(r["maxrss_kb"] for r in runs) / 1024
+            # the median of the rounds' ratios to the frozen run of the same round
+            to_frozen = ""
+            if frozen:
+                over = statistics.median(r[field] / f[field]
+                                         for r, f in zip(runs, results["frozen"]))
+                to_frozen = f" {over:7.2f}x"
             print(f"{label:<40} {mode:<20} {seconds:8.3f} {ratio:5.2f}x {spread:>11} "
-                  f"{per_stop} {stops or '-':>6} {rss:10.0f}", flush=True)
+                  f"{per_stop} {stops or '-':>6} {rss:10.0f}{to_frozen}", flush=True)
 
 
 if __name__ == "__main__":

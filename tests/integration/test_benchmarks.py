@@ -28,6 +28,8 @@ def test_parts_measures_every_part():
 def test_overhead_runs_the_floor_rows_and_the_harness():
     backend = "monitoring" if sys.version_info >= (3, 12) else "instrument"
     out = run("overhead.py", "--runs", "1", "--models", "seed", "--clock", "cpu",
-              "--modes", f"plain,floor/{backend},minimal/{backend},harness/{backend}")
-    for mode in ("plain", f"floor/{backend}", f"minimal/{backend}", f"harness/{backend}"):
+              "--modes", f"plain,frozen,floor/{backend},minimal/{backend},harness/{backend}")
+    for mode in ("plain", "frozen", f"floor/{backend}", f"minimal/{backend}",
+                 f"harness/{backend}"):
         assert mode in out
+    assert "/frozen" in out  # each mode's ratio to plain scripting with the run's freeze
