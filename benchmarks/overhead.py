@@ -35,9 +35,9 @@ percent.
 It prints the medians, each mode's ratio to plain (the median of the rounds' ratios, each
 round's run over the plain run of the same round) and the range of those ratios, the
 snapshot's bytes per stop, the peak memory (max RSS) of the process, and, where the frozen
-mode runs, each mode's ratio to it (`/frozen`). `import torch` is
-left out of every timing (it is the same for all). Timings on a shared machine are noisy:
-compare ratios within one run.
+mode runs, each mode's ratio to it (`/frozen`). `import torch` is left out of every timing
+(it is the same for all). Timings on a shared machine are noisy: compare ratios within one
+run.
 """
 from __future__ import annotations
 
