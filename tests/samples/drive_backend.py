@@ -39,11 +39,10 @@ SPECS = [
 NO_LINES = [spec for spec in SPECS if spec.at.event != "line"]
 
 
-def drive(backend_name, previous_tracer=None, specs=SPECS, plain_stops=False):
-    """Record the samples with one backend under `previous_tracer` (a trace function already
-    set, as coverage's would be); returns the stops and what was put back. `plain_stops`: the
-    engine hands stops on as the dicts a usual run writes."""
-    codes_before = _codes()
+def record_under(backend_name, specs, driver, plain_stops=False):
+    """`driver()` run with `specs` watched by one backend: (the backend's name, the records
+    the engine handed on, what `driver` returned). The other drive_*.py samples use it too.
+    `plain_stops`: the engine hands stops on as the dicts a usual run writes."""
     watched = []
     for i, spec in enumerate(specs):
         target = resolve(spec.function)
@@ -51,6 +50,20 @@ def drive(backend_name, previous_tracer=None, specs=SPECS, plain_stops=False):
         when = compile(spec.when, "<when>", "eval") if spec.when else None
         watched.append(WatchedBreakpoint(i, spec, target, line, when))
     records = []
+    engine = Engine(watched, default_encoder(), records.append, plain_stops=plain_stops)
+    backend = backends.create(backend_name, engine)
+    backend.start()
+    try:
+        result = driver()
+    finally:
+        backend.stop()
+    return backend.name, records, result
+
+
+def drive(backend_name, previous_tracer=None, specs=SPECS, plain_stops=False):
+    """Record the samples with one backend under `previous_tracer` (a trace function already
+    set, as coverage's would be); returns the stops and what was put back."""
+    codes_before = _codes()
 
     if previous_tracer is None:
         def previous_tracer(frame, event, arg):
@@ -58,19 +71,14 @@ def drive(backend_name, previous_tracer=None, specs=SPECS, plain_stops=False):
 
     outer = sys.gettrace()
     sys.settrace(previous_tracer)
-    engine = Engine(watched, default_encoder(), records.append, plain_stops=plain_stops)
-    backend = backends.create(backend_name, engine)
-    backend.start()
-    try:
-        result = sample_targets.driver()
-    finally:
-        backend.stop()
+    name, records, result = record_under(backend_name, specs, sample_targets.driver,
+                                         plain_stops)
     restored = sys.gettrace() is previous_tracer
     sys.settrace(outer)
     tools_free = True
     if hasattr(sys, "monitoring"):
         tools_free = all(sys.monitoring.get_tool(t) is None for t in (0, 3, 4))
-    return {"backend": backend.name, "result": list(result),
+    return {"backend": name, "result": list(result),
             "stops": [r.to_json() if isinstance(r, Stop) else r for r in records
                       if isinstance(r, (Stop, dict))],
             "sources": sorted(r.function for r in records if isinstance(r, Source)),

@@ -10,13 +10,10 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
 
 from harness.records import Stop  # noqa: E402
-from harness.recording import backends  # noqa: E402
-from harness.recording.engine import Engine, WatchedBreakpoint  # noqa: E402
-from harness.recording.targets import resolve  # noqa: E402
-from harness.recording.values import default_encoder  # noqa: E402
 from harness.scenario import At, Breakpoint  # noqa: E402
 
 import callback_targets  # noqa: E402
+from drive_backend import record_under  # noqa: E402
 
 SPECS = [
     Breakpoint("callback_targets.StmtBuilder.build_int", At("return"), ("node", "doubled")),
@@ -26,17 +23,8 @@ SPECS = [
 
 
 def drive(backend_name):
-    watched = [WatchedBreakpoint(i, spec, resolve(spec.function))
-               for i, spec in enumerate(SPECS)]
-    records = []
-    engine = Engine(watched, default_encoder(), records.append)
-    backend = backends.create(backend_name, engine)
-    backend.start()
-    try:
-        result = callback_targets.driver()
-    finally:
-        backend.stop()
-    return {"backend": backend.name, "result": json.loads(json.dumps(result)),
+    name, records, result = record_under(backend_name, SPECS, callback_targets.driver)
+    return {"backend": name, "result": json.loads(json.dumps(result)),
             "stops": [r.to_json() for r in records if isinstance(r, Stop)]}
 
 

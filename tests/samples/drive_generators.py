@@ -11,13 +11,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
 
-from harness.recording import backends  # noqa: E402
-from harness.recording.engine import Engine, WatchedBreakpoint  # noqa: E402
-from harness.recording.targets import resolve  # noqa: E402
-from harness.recording.values import default_encoder  # noqa: E402
 from harness.scenario import At, Breakpoint  # noqa: E402
 
 import generator_targets  # noqa: E402
+from drive_backend import record_under  # noqa: E402
 
 SPECS = [Breakpoint("generator_targets.gen", At("enter"), ("n",)),
          Breakpoint("generator_targets.gen", At("return"), ("n", "i")),
@@ -27,18 +24,10 @@ SPECS = [Breakpoint("generator_targets.gen", At("enter"), ("n",)),
 
 
 def drive(backend_name):
-    stops = []
-    engine = Engine([WatchedBreakpoint(i, spec, resolve(spec.function))
-                     for i, spec in enumerate(SPECS)], default_encoder(), stops.append,
-                    plain_stops=True)
-    backend = backends.create(backend_name, engine)
-    backend.start()
-    try:
-        result = generator_targets.driver()
-    finally:
-        backend.stop()
-    return {"backend": backend.name, "result": result,
-            "stops": [s for s in stops if isinstance(s, dict)]}
+    name, records, result = record_under(backend_name, SPECS, generator_targets.driver,
+                                         plain_stops=True)
+    return {"backend": name, "result": result,
+            "stops": [r for r in records if isinstance(r, dict)]}
 
 
 if __name__ == "__main__":
